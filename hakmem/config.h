@@ -1,0 +1,27 @@
+// config.h — HAKMEM_* runtime knobs. One table (config.c) lists every variable with its
+// default and range; it is parsed once from `environ` (never getenv, never allocating).
+#ifndef HAKMEM_CONFIG_H
+#define HAKMEM_CONFIG_H
+
+#include <stddef.h>
+
+enum hak_invalid_action { HAK_INVALID_ABORT = 0, HAK_INVALID_WARN = 1, HAK_INVALID_PASS = 2 };
+
+typedef struct hak_config {
+  long invalid_free;     // HAKMEM_INVALID_FREE: abort|warn|pass
+  long stats;            // HAKMEM_STATS: 0, 1 (text report at exit) or json
+  long ss_cache_max;     // HAKMEM_SS_CACHE_MAX: empty SuperSlabs kept mapped (global cap)
+  long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class
+  long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: bytes of freed large blocks kept mapped
+} hak_config_t;
+
+extern hak_config_t hak_cfg;
+
+// Parses the environment array into hak_cfg (defaults first). Bad values get one stderr
+// line naming the variable and its accepted range; the default is kept.
+void hak_config_load(char **envp);
+// Number of table entries and their names (for docs and tests).
+size_t hak_config_count(void);
+const char *hak_config_name(size_t i);
+
+#endif

@@ -1,0 +1,357 @@
+// front.c — the front gate: size → tier dispatch for every hak_* entry point, pointer
+// validation on free, aligned allocation and realloc. Converts user pointers to tier
+// pointers in exactly one place (front_resolve) so no path converts twice.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hakmem/config.h"
+#include "hakmem/hakmem.h"
+#include "hakmem/init.h"
+#include "hakmem/large/large.h"
+#include "hakmem/log.h"
+#include "hakmem/os.h"
+#include "hakmem/registry.h"
+#include "hakmem/tiny/tiny.h"
+
+#ifndef HAKMEM_CHECKED
+#define HAKMEM_CHECKED 0
+#endif
+
+// ---------------------------------------------------------------- invalid pointers
+
+static _Atomic(hak_abort_hook_t) abort_hook;
+static _Atomic(void (*)(void *)) next_free;
+static _Atomic uint64_t invalid_frees;
+
+hak_abort_hook_t hak_set_abort_hook(hak_abort_hook_t hook) { return atomic_exchange(&abort_hook, hook); }
+void hak_set_next_free(void (*f)(void *)) { atomic_store(&next_free, f); }
+uint64_t hak_invalid_free_count(void) { return atomic_load(&invalid_frees); }
+
+// Reports a bad pointer and applies HAKMEM_INVALID_FREE. Returns normally only for warn
+// and pass (or when a test hook swallowed the abort).
+static HAK_COLD void front_invalid(const char *op, void *p, const char *why) {
+  hak_global_init();
+  int saved = errno;
+  atomic_fetch_add(&invalid_frees, 1);
+  char msg[200];
+  hak_format(msg, sizeof msg, "hakmem: %s(%p): %s", op, p, why);
+  long action = hak_cfg.invalid_free;
+  if (action == HAK_INVALID_PASS && strstr(why, "not allocated by HAKMEM")) {
+    void (*f)(void *) = atomic_load(&next_free);
+    if (f) {
+      f(p);
+      errno = saved;
+      return;
+    }
+  }
+  size_t n = strlen(msg);
+  msg[n] = '\n';
+  hak_os_write_stderr(msg, n + 1);
+  msg[n] = 0;
+  if (action == HAK_INVALID_ABORT) {
+    hak_abort_hook_t hook = atomic_load(&abort_hook);
+    if (hook) hook(msg);
+    else hak_os_abort();
+  }
+  errno = saved;
+}
+
+// ---------------------------------------------------------------- pointer resolution
+
+enum { RES_BAD = 0, RES_TINY = 1, RES_LARGE = 2 };
+
+typedef struct {
+  void *block;          // tier pointer (block start for tiny; user pointer for large)
+  unsigned cls;
+  large_hdr_t *lh;
+  const char *why;
+} front_res_t;
+
+// Full validation of a slab-engine block (checked build, and every non-fast case).
+static int tiny_validate(void *u, unsigned c, front_res_t *r) {
+  superslab_t *ss = ss_of(u);
+  tiny_slab_t *s = ss_slab_of(ss, u);
+  if (ss->magic != SS_MAGIC || s->cls != c) {
+    r->why = "header does not match its slab (corrupted header or interior pointer)";
+    return RES_BAD;
+  }
+  uintptr_t off = (uintptr_t)u - (uintptr_t)s->begin - SS_BLOCK_LEAD;
+  if ((uintptr_t)u < (uintptr_t)s->begin + SS_BLOCK_LEAD || off % s->stride != 0 || off / s->stride >= s->carved) {
+    r->why = "interior pointer (not the start of a block)";
+    return RES_BAD;
+  }
+  return RES_TINY;
+}
+
+// Maps a user pointer to its tier. Cheap checks always; all checks in the checked build.
+static int front_resolve(void *p, front_res_t *r) {
+  unsigned kind = hak_reg_kind(p);
+  if (kind == HAK_KIND_SUPERSLAB) {
+    if ((uintptr_t)p & 15) {
+      r->why = "misaligned pointer inside a SuperSlab (interior pointer)";
+      return RES_BAD;
+    }
+    uint8_t h = ((uint8_t *)p)[-1];
+    if (h == TINY_HDR_ALIGNED) {
+      uint8_t *u = (uint8_t *)p - *(uint32_t *)((uint8_t *)p - 8);
+      if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15)) {
+        r->why = "corrupted aligned-block header";
+        return RES_BAD;
+      }
+      p = u;
+      h = u[-1];
+    }
+    unsigned c = h & 0x1f;
+    r->block = p;
+    r->cls = c;
+    if ((h & TINY_HDR_MAGIC_MASK) == TINY_HDR_FREE) {
+      r->why = "double free (block is already free)";
+      return RES_BAD;
+    }
+    if ((h & TINY_HDR_MAGIC_MASK) != TINY_HDR_ALLOC) {
+      r->why = "corrupted block header or interior pointer";
+      return RES_BAD;
+    }
+    return tiny_validate(p, c, r);
+  }
+  if (kind == HAK_KIND_LARGE) {
+    large_hdr_t *lh = large_lookup(p);
+    if (!lh) {
+      r->why = "interior pointer or corrupted header of a large block";
+      return RES_BAD;
+    }
+    if (lh->state != 1) {
+      r->why = "double free (large block is already free)";
+      return RES_BAD;
+    }
+    r->lh = lh;
+    r->block = p;
+    return RES_LARGE;
+  }
+  if (kind == HAK_KIND_LARGE_TAIL) {
+    r->why = "interior pointer of a large block";
+    return RES_BAD;
+  }
+  r->why = "not allocated by HAKMEM";
+  return RES_BAD;
+}
+
+// ---------------------------------------------------------------- malloc / free
+
+static HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
+  hak_global_init();
+  int fresh;
+  void *p = large_alloc(size, align, &fresh);
+  if (!p) errno = ENOMEM;
+  return p;
+}
+
+void *hak_malloc(size_t size) {
+  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) {
+    void *p = tiny_alloc(tiny_class_of(size));
+    if (HAK_UNLIKELY(!p)) errno = ENOMEM;
+    return p;
+  }
+  return front_large_alloc(size, 16);
+}
+
+static HAK_NOINLINE void front_free_slow(void *p, const char *op) {
+  int saved = errno;
+  front_res_t r;
+  int kind = front_resolve(p, &r);
+  if (kind == RES_TINY) tiny_free(r.block, r.cls);
+  else if (kind == RES_LARGE) large_free(r.lh);
+  else front_invalid(op, p, r.why);
+  errno = saved;
+}
+
+void hak_free(void *p) {
+  if (HAK_UNLIKELY(!p)) return;
+#if !HAKMEM_CHECKED
+  // Fast path: a SuperSlab pointer whose header says "allocated". Everything else (aligned
+  // blocks, large blocks, foreign pointers, double frees) takes the validating slow path.
+  if (HAK_LIKELY(hak_reg_kind(p) == HAK_KIND_SUPERSLAB && ((uintptr_t)p & 15) == 0)) {
+    uint8_t h = ((uint8_t *)p)[-1];
+    if (HAK_LIKELY((h & TINY_HDR_MAGIC_MASK) == TINY_HDR_ALLOC)) {
+      tiny_free(p, h & 0x1f);
+      return;
+    }
+  }
+#endif
+  front_free_slow(p, "free");
+}
+
+void hak_free_sized(void *p, size_t size) {
+  (void)size;
+  hak_free(p);
+}
+
+void hak_free_aligned_sized(void *p, size_t align, size_t size) {
+  (void)align;
+  (void)size;
+  hak_free(p);
+}
+
+void *hak_calloc(size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (total <= TINY_ENGINE_MAX) {
+    void *p = hak_malloc(total);
+    if (p) memset(p, 0, total);
+    return p;
+  }
+  hak_global_init();
+  int fresh;
+  void *p = large_alloc(total, 16, &fresh);
+  if (!p) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (!fresh) memset(p, 0, total);
+  return p;
+}
+
+size_t hak_usable_size(const void *cp) {
+  void *p = (void *)cp;
+  if (!p) return 0;
+  front_res_t r;
+  int kind = front_resolve(p, &r);
+  if (kind == RES_TINY) return (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
+  if (kind == RES_LARGE) return r.lh->usable;
+  return 0;
+}
+
+int hak_owns(const void *p) {
+  front_res_t r;
+  return p && front_resolve((void *)p, &r) != RES_BAD;
+}
+
+// ---------------------------------------------------------------- aligned allocation
+
+static int valid_align(size_t a) { return a != 0 && (a & (a - 1)) == 0; }
+
+// Over-allocates from the slab engine and marks the aligned pointer q with header 0x80 and
+// the distance back to the block start at q-8 (q >= block + 16, so both fit in the block).
+static void *front_aligned(size_t align, size_t size) {
+  if (align <= 16) return hak_malloc(size);
+  if (size <= TINY_ENGINE_MAX && align <= 4096 && size + align <= TINY_ENGINE_MAX) {
+    uint8_t *u = hak_malloc(size + align);
+    if (!u) return NULL;
+    uint8_t *q = (uint8_t *)HAK_ALIGN_UP((uintptr_t)u, align);
+    if (q != u) {
+      q[-1] = TINY_HDR_ALIGNED;
+      *(uint32_t *)(q - 8) = (uint32_t)(q - u);
+    }
+    return q;
+  }
+  return front_large_alloc(size, align);
+}
+
+int hak_posix_memalign(void **out, size_t align, size_t size) {
+  if (!valid_align(align) || align % sizeof(void *) != 0) return EINVAL;
+  int saved = errno;
+  void *p = front_aligned(align, size);
+  errno = saved;
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+void *hak_aligned_alloc(size_t align, size_t size) {
+  if (!valid_align(align)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return front_aligned(align, size);
+}
+
+void *hak_memalign(size_t align, size_t size) {
+  if (align == 0) align = 1;
+  if (!valid_align(align)) {  // glibc rounds a non-power-of-two alignment up
+    size_t a = 1;
+    while (a < align && a) a <<= 1;
+    if (!a) {
+      errno = EINVAL;
+      return NULL;
+    }
+    align = a;
+  }
+  return front_aligned(align, size);
+}
+
+void *hak_valloc(size_t size) { return front_aligned((size_t)sysconf(_SC_PAGESIZE), size); }
+
+void *hak_pvalloc(size_t size) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t rounded = HAK_ALIGN_UP(size ? size : 1, page);
+  if (rounded < size) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return front_aligned(page, rounded);
+}
+
+// ---------------------------------------------------------------- realloc
+
+void *hak_realloc(void *p, size_t size) {
+  if (!p) return hak_malloc(size);
+  if (size == 0) {  // glibc: free and return NULL
+    hak_free(p);
+    return NULL;
+  }
+  front_res_t r;
+  int kind = front_resolve(p, &r);
+  if (kind == RES_BAD) {
+    front_invalid("realloc", p, r.why);
+    errno = ENOMEM;
+    return NULL;
+  }
+  size_t usable;
+  if (kind == RES_TINY) {
+    usable = (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
+    // Stay in place unless the block is more than twice what is needed.
+    if (size <= usable && (size > usable / 2 || usable <= 32)) return p;
+  } else {
+    usable = r.lh->usable;
+    if (size > TINY_ENGINE_MAX) {
+      if (size <= usable && size > usable / 2) return p;
+      void *q = large_realloc(r.lh, size);
+      if (q) return q;
+    }
+  }
+  void *q = hak_malloc(size);
+  if (!q) return NULL;
+  memcpy(q, p, size < usable ? size : usable);
+  hak_free(p);
+  return q;
+}
+
+void *hak_reallocarray(void *p, size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return hak_realloc(p, total);
+}
+
+// ---------------------------------------------------------------- maintenance
+
+void tiny_trim_abandoned(void);
+
+int hak_trim(size_t pad) {
+  (void)pad;
+  hak_thread_flush();
+  tiny_trim_abandoned();
+  size_t a = ss_cache_trim();
+  size_t b = large_trim();
+  return (a + b) > 0;
+}
+
+void hak_thread_flush(void) { tiny_flush_thread_cache(); }

@@ -1,0 +1,205 @@
+// large.c — INTERIM large path (see large.h). Owns large mappings, their registry entries
+// and the freed-mapping cache; never touches SuperSlabs.
+#include "hakmem/large/large.h"
+
+#include <pthread.h>
+
+#include "hakmem/config.h"
+#include "hakmem/log.h"
+#include "hakmem/os.h"
+#include "hakmem/registry.h"
+
+#define PAGE 4096u
+#define LARGE_BUCKETS 1024  // cacheable mappings: up to 4 MiB, direct-indexed by page count
+
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+static large_hdr_t *cache[LARGE_BUCKETS + 1];  // stacks linked through pad[1]
+static large_stats_t st;
+
+static uint64_t hdr_seal(large_hdr_t *h) { return (uintptr_t)h ^ LARGE_MAGIC; }
+
+static void *user_of(large_hdr_t *h) { return (uint8_t *)h + LARGE_HDR; }
+
+static void publish(large_hdr_t *h) {
+  hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
+}
+
+void *large_alloc(size_t size, size_t align, int *fresh) {
+  size_t offset = align > LARGE_HDR ? align : LARGE_HDR;
+  if (size > ((size_t)1 << 46) - offset) return NULL;  // beyond the 47-bit address space
+  size_t map_size = HAK_ALIGN_UP(offset + size, PAGE);
+  uint32_t bucket = (offset == LARGE_HDR && map_size / PAGE <= LARGE_BUCKETS) ? (uint32_t)(map_size / PAGE) : UINT32_MAX;
+  large_hdr_t *h = NULL;
+  if (bucket != UINT32_MAX) {
+    pthread_mutex_lock(&large_lock);
+    h = cache[bucket];
+    if (h) {
+      cache[bucket] = (large_hdr_t *)h->pad[1];
+      st.cached--;
+      st.cached_bytes -= h->map_size;
+      st.cache_hits++;
+    }
+    pthread_mutex_unlock(&large_lock);
+  }
+  if (h) {
+    *fresh = 0;
+  } else {
+    size_t galign = align > HAK_GRANULE ? align : HAK_GRANULE;
+    uint8_t *base = hak_os_map_aligned(map_size, galign);
+    if (!base) return NULL;
+    h = (large_hdr_t *)(base + offset - LARGE_HDR);
+    h->magic = LARGE_MAGIC;
+    h->base = base;
+    h->map_size = map_size;
+    h->usable = map_size - offset;
+    h->bucket = bucket;
+    h->pad[0] = hdr_seal(h);
+    publish(h);
+    *fresh = 1;
+    pthread_mutex_lock(&large_lock);
+    st.maps++;
+    pthread_mutex_unlock(&large_lock);
+  }
+  h->state = 1;
+  pthread_mutex_lock(&large_lock);
+  st.live++;
+  st.live_bytes += h->map_size;
+  st.allocs++;
+  pthread_mutex_unlock(&large_lock);
+  return user_of(h);
+}
+
+large_hdr_t *large_lookup(void *p) {
+  uintptr_t u = (uintptr_t)p;
+  if (u & 15) return NULL;
+  if ((u & (HAK_GRANULE - 1)) < LARGE_HDR && hak_reg_kind((void *)(u - LARGE_HDR)) != HAK_KIND_LARGE_TAIL) return NULL;
+  large_hdr_t *h = (large_hdr_t *)(u - LARGE_HDR);
+  if (h->magic != LARGE_MAGIC || h->pad[0] != hdr_seal(h)) return NULL;
+  return h;
+}
+
+static void unmap_block(large_hdr_t *h) {
+  void *base = h->base;
+  size_t sz = h->map_size;
+  hak_reg_clear(base, sz);
+  h->magic = 0;
+  hak_os_unmap(base, sz);
+}
+
+void large_free(large_hdr_t *h) {
+  h->state = 0;
+  int keep = 0;
+  pthread_mutex_lock(&large_lock);
+  st.live--;
+  st.live_bytes -= h->map_size;
+  st.frees++;
+  if (h->bucket != UINT32_MAX && st.cached_bytes + h->map_size <= (uint64_t)hak_cfg.large_cache_mb << 20) {
+    h->pad[1] = (uint64_t)(uintptr_t)cache[h->bucket];
+    cache[h->bucket] = h;
+    st.cached++;
+    st.cached_bytes += h->map_size;
+    keep = 1;
+  } else {
+    st.unmaps++;
+  }
+  pthread_mutex_unlock(&large_lock);
+  if (!keep) unmap_block(h);
+}
+
+void *large_realloc(large_hdr_t *h, size_t size) {
+  size_t offset = (size_t)((uint8_t *)user_of(h) - (uint8_t *)h->base);
+  if (offset != LARGE_HDR || size > ((size_t)1 << 46)) return NULL;
+  size_t map_size = HAK_ALIGN_UP(offset + size, PAGE);
+  if (map_size == h->map_size) return user_of(h);
+  size_t old = h->map_size;
+  uint8_t *base = h->base;
+  if (hak_os_resize_inplace(base, old, map_size) != 0) {
+    if (map_size < old) return NULL;
+    hak_reg_clear(base, old);
+    uint8_t *nb = hak_os_move_aligned(base, old, map_size, HAK_GRANULE);
+    if (!nb) {
+      publish(h);
+      return NULL;
+    }
+    base = nb;
+    h = (large_hdr_t *)base;
+    h->base = base;
+    h->pad[0] = hdr_seal(h);
+  } else {
+    hak_reg_clear(base, old > map_size ? old : map_size);
+  }
+  h->map_size = map_size;
+  h->usable = map_size - offset;
+  h->bucket = map_size / PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / PAGE) : UINT32_MAX;
+  publish(h);
+  pthread_mutex_lock(&large_lock);
+  st.live_bytes = st.live_bytes - old + map_size;
+  pthread_mutex_unlock(&large_lock);
+  return user_of(h);
+}
+
+size_t large_trim(void) {
+  large_hdr_t *list = NULL;
+  pthread_mutex_lock(&large_lock);
+  for (unsigned b = 0; b <= LARGE_BUCKETS; b++) {
+    while (cache[b]) {
+      large_hdr_t *h = cache[b];
+      cache[b] = (large_hdr_t *)h->pad[1];
+      h->pad[1] = (uint64_t)(uintptr_t)list;
+      list = h;
+      st.unmaps++;
+    }
+  }
+  size_t bytes = st.cached_bytes;
+  st.cached = st.cached_bytes = 0;
+  pthread_mutex_unlock(&large_lock);
+  while (list) {
+    large_hdr_t *next = (large_hdr_t *)list->pad[1];
+    unmap_block(list);
+    list = next;
+  }
+  return bytes;
+}
+
+void large_stats_get(large_stats_t *out) {
+  pthread_mutex_lock(&large_lock);
+  *out = st;
+  pthread_mutex_unlock(&large_lock);
+}
+
+unsigned large_check(void) {
+  unsigned bad = 0;
+  uint64_t n = 0, bytes = 0;
+  pthread_mutex_lock(&large_lock);
+  for (unsigned b = 0; b <= LARGE_BUCKETS; b++) {
+    for (large_hdr_t *h = cache[b]; h; h = (large_hdr_t *)h->pad[1]) {
+      n++;
+      bytes += h->map_size;
+      if (h->magic != LARGE_MAGIC || h->state != 0 || h->bucket != b || h->map_size != (size_t)b * PAGE) {
+        hak_log("integrity: large cache block %p in bucket %u: magic/state/size wrong (state %u, size %zu)", user_of(h), b,
+                h->state, h->map_size);
+        bad++;
+      }
+      if (hak_reg_kind(user_of(h)) != HAK_KIND_LARGE) {
+        hak_log("integrity: large cache block %p not registered", user_of(h));
+        bad++;
+      }
+    }
+  }
+  if (n != st.cached || bytes != st.cached_bytes) {
+    hak_log("integrity: large cache counters: expected %lu blocks/%lu bytes, found %lu/%lu", (unsigned long)st.cached,
+            (unsigned long)st.cached_bytes, (unsigned long)n, (unsigned long)bytes);
+    bad++;
+  }
+  if (st.allocs - st.frees != st.live) {
+    hak_log("integrity: large live count: expected %lu (allocs-frees), actual %lu", (unsigned long)(st.allocs - st.frees),
+            (unsigned long)st.live);
+    bad++;
+  }
+  pthread_mutex_unlock(&large_lock);
+  return bad;
+}
+
+void large_fork_prepare(void) { pthread_mutex_lock(&large_lock); }
+void large_fork_parent(void) { pthread_mutex_unlock(&large_lock); }
+void large_fork_child(void) { pthread_mutex_unlock(&large_lock); }

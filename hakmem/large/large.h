@@ -1,0 +1,47 @@
+// large.h — INTERIM large path: one 2 MiB-aligned mapping per block for requests above the
+// slab engine (> 8191 B) and for alignments the engine cannot give. A direct-indexed cache
+// of recently freed mappings avoids mmap/munmap churn. The pool and large tiers (issue 4)
+// replace this for 8 KiB–1 MiB; the mapping-per-block scheme stays for > 1 MiB.
+#ifndef HAKMEM_LARGE_LARGE_H
+#define HAKMEM_LARGE_LARGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LARGE_HDR 64
+#define LARGE_MAGIC 0x48414b4d4c524745ull  // "HAKMLRGE"
+
+typedef struct large_hdr {
+  uint64_t magic;
+  void *base;        // start of the mapping
+  size_t map_size;   // bytes mapped
+  size_t usable;     // bytes from the user pointer to the end of the mapping
+  uint32_t state;    // 1 = allocated, 0 = free (double-free detection)
+  uint32_t bucket;   // cache bucket, or UINT32_MAX when not cacheable
+  uint64_t pad[3];
+} large_hdr_t;
+_Static_assert(sizeof(large_hdr_t) == LARGE_HDR, "header is 64 bytes");
+
+// Allocates `size` bytes aligned to `align` (power of two); *fresh is set when the memory
+// is known to be zero. NULL when out of memory.
+void *large_alloc(size_t size, size_t align, int *fresh);
+// Returns the header of user pointer p, or NULL if p is not a live large block's pointer.
+large_hdr_t *large_lookup(void *p);
+void large_free(large_hdr_t *h);
+// Grows or shrinks in place or by moving the pages (mremap); NULL when that is impossible.
+void *large_realloc(large_hdr_t *h, size_t size);
+size_t large_trim(void);
+
+typedef struct {
+  uint64_t live, live_bytes;    // blocks in user hands and their mapped bytes
+  uint64_t cached, cached_bytes;
+  uint64_t allocs, frees, cache_hits, maps, unmaps;
+} large_stats_t;
+void large_stats_get(large_stats_t *out);
+// Verifies the cache and counters; returns the number of violations (logged).
+unsigned large_check(void);
+void large_fork_prepare(void);
+void large_fork_parent(void);
+void large_fork_child(void);
+
+#endif

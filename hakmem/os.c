@@ -1,0 +1,89 @@
+// os.c — Linux implementation of the OS layer (see os.h). Owns every syscall HAKMEM makes.
+// Never allocates: /proc is read with open/read into stack buffers.
+#define _GNU_SOURCE
+#include "hakmem/os.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+void *hak_os_map(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void *hak_os_map_aligned(size_t size, size_t align) {
+  // Over-map by `align` and trim both ends: at most three syscalls, no retry loop.
+  if (size + align < size) return NULL;
+  uint8_t *raw = hak_os_map(size + align);
+  if (!raw) return NULL;
+  uintptr_t base = ((uintptr_t)raw + align - 1) & ~((uintptr_t)align - 1);
+  size_t head = base - (uintptr_t)raw;
+  size_t tail = align - head;
+  if (head) munmap(raw, head);
+  if (tail) munmap((void *)(base + size), tail);
+  return (void *)base;
+}
+
+void hak_os_unmap(void *p, size_t size) { munmap(p, size); }
+
+void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
+
+int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size) {
+  void *q = mremap(p, old_size, new_size, 0);
+  return q == p ? 0 : -1;
+}
+
+void *hak_os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align) {
+  // Reserve an aligned destination, then let the kernel move the pages there (no copy).
+  void *dst = hak_os_map_aligned(new_size, align);
+  if (!dst) return NULL;
+  void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+  if (q == MAP_FAILED) {
+    munmap(dst, new_size);
+    return NULL;
+  }
+  return q;
+}
+
+static size_t hak_os_status_kb(const char *key) {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  size_t klen = 0;
+  while (key[klen]) klen++;
+  for (ssize_t i = 0; i + (ssize_t)klen < n; i++) {
+    if ((i == 0 || buf[i - 1] == '\n')) {
+      size_t k = 0;
+      while (k < klen && buf[i + k] == key[k]) k++;
+      if (k == klen) {
+        size_t v = 0;
+        for (ssize_t j = i + klen; j < n && buf[j] != '\n'; j++)
+          if (buf[j] >= '0' && buf[j] <= '9') v = v * 10 + (size_t)(buf[j] - '0');
+        return v;
+      }
+    }
+  }
+  return 0;
+}
+
+size_t hak_os_rss_bytes(void) { return hak_os_status_kb("VmRSS:") * 1024; }
+size_t hak_os_peak_rss_bytes(void) { return hak_os_status_kb("VmHWM:") * 1024; }
+
+void hak_os_write_stderr(const char *s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+void hak_os_abort(void) { abort(); }

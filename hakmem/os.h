@@ -1,0 +1,26 @@
+// os.h — the only place HAKMEM talks to the kernel (mmap, madvise, mremap, write, /proc).
+// Every other box calls hak_os_*; porting HAKMEM means rewriting os.c only.
+#ifndef HAKMEM_OS_H
+#define HAKMEM_OS_H
+
+#include <stddef.h>
+
+// Anonymous read-write mapping; NULL on failure. Memory is zero-filled.
+void *hak_os_map(size_t size);
+// Like hak_os_map, but the result is aligned to `align` (a power of two >= page size).
+void *hak_os_map_aligned(size_t size, size_t align);
+void hak_os_unmap(void *p, size_t size);
+// Give pages back to the kernel but keep the range mapped (reads return zeros afterwards).
+void hak_os_decommit(void *p, size_t size);
+// Try to resize a mapping in place; returns 0 on success.
+int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size);
+// Move a mapping to a fresh address aligned to `align`; returns the new base or NULL.
+void *hak_os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align);
+// Resident set size of this process in bytes (0 if unknown). Not for hot paths.
+size_t hak_os_rss_bytes(void);
+// Peak resident set size (VmHWM) in bytes (0 if unknown).
+size_t hak_os_peak_rss_bytes(void);
+void hak_os_write_stderr(const char *s, size_t n);
+__attribute__((noreturn)) void hak_os_abort(void);
+
+#endif

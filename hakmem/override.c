@@ -1,0 +1,65 @@
+// override.c — the malloc family and glibc's __libc_* aliases, all forwarding to the hak_*
+// engine. Linked only into //hakmem (alwayslink) and libhakmem.so; tests, fuzzers and
+// sanitizer builds use //hakmem:core instead so the sanitizer keeps owning malloc.
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stddef.h>
+
+#include "hakmem/hakmem.h"
+#include "hakmem/init.h"
+
+#define HAK_EXPORT __attribute__((visibility("default")))
+
+HAK_EXPORT void *malloc(size_t n) { return hak_malloc(n); }
+HAK_EXPORT void free(void *p) { hak_free(p); }
+HAK_EXPORT void cfree(void *p) { hak_free(p); }
+HAK_EXPORT void *calloc(size_t n, size_t s) { return hak_calloc(n, s); }
+HAK_EXPORT void *realloc(void *p, size_t n) { return hak_realloc(p, n); }
+HAK_EXPORT void *reallocarray(void *p, size_t n, size_t s) { return hak_reallocarray(p, n, s); }
+HAK_EXPORT int posix_memalign(void **out, size_t a, size_t n) { return hak_posix_memalign(out, a, n); }
+HAK_EXPORT void *aligned_alloc(size_t a, size_t n) { return hak_aligned_alloc(a, n); }
+HAK_EXPORT void *memalign(size_t a, size_t n) { return hak_memalign(a, n); }
+HAK_EXPORT void *valloc(size_t n) { return hak_valloc(n); }
+HAK_EXPORT void *pvalloc(size_t n) { return hak_pvalloc(n); }
+HAK_EXPORT size_t malloc_usable_size(void *p) { return hak_usable_size(p); }
+HAK_EXPORT void free_sized(void *p, size_t n) { hak_free_sized(p, n); }
+HAK_EXPORT void free_aligned_sized(void *p, size_t a, size_t n) { hak_free_aligned_sized(p, a, n); }
+HAK_EXPORT int malloc_trim(size_t pad) { return hak_trim(pad); }
+HAK_EXPORT void malloc_stats(void) { hak_stats_print(0); }
+
+HAK_EXPORT struct mallinfo2 mallinfo2(void) {
+  struct mallinfo2 mi = {0};
+  hak_stats_t s;
+  s.size = sizeof s;
+  hak_stats_get(&s);
+  mi.arena = s.bytes_mapped;
+  mi.hblks = s.large_live;
+  mi.hblkhd = s.large_live_bytes;
+  mi.fordblks = s.large_cached_bytes;
+  mi.keepcost = s.superslabs_cached * ((size_t)2 << 20);
+  mi.uordblks = s.bytes_mapped - s.large_cached_bytes;
+  return mi;
+}
+
+// glibc's internal names, used by some programs and by glibc itself (e.g. in fork paths).
+HAK_EXPORT void *__libc_malloc(size_t n) { return hak_malloc(n); }
+HAK_EXPORT void __libc_free(void *p) { hak_free(p); }
+HAK_EXPORT void *__libc_calloc(size_t n, size_t s) { return hak_calloc(n, s); }
+HAK_EXPORT void *__libc_realloc(void *p, size_t n) { return hak_realloc(p, n); }
+HAK_EXPORT void *__libc_memalign(size_t a, size_t n) { return hak_memalign(a, n); }
+HAK_EXPORT void *__libc_valloc(size_t n) { return hak_valloc(n); }
+HAK_EXPORT void *__libc_pvalloc(size_t n) { return hak_pvalloc(n); }
+HAK_EXPORT int __posix_memalign(void **out, size_t a, size_t n) { return hak_posix_memalign(out, a, n); }
+
+// The allocator below HAKMEM in the symbol chain, for HAKMEM_INVALID_FREE=pass. Resolved in
+// a constructor (dlsym may allocate, so never from inside malloc).
+__attribute__((constructor)) static void hak_override_init(void) {
+  hak_global_init();
+  void *f = dlsym(RTLD_NEXT, "free");
+  if (f && f != (void *)free) hak_set_next_free((void (*)(void *))f);
+}
+
+// Lets programs and tests ask which allocator is active (weak reference from hak_stats.h).
+HAK_EXPORT int hakmem_is_active_allocator(void) { return 1; }

@@ -1,0 +1,80 @@
+// stats.c — hak_stats_get() and the HAKMEM_STATS=1 exit report. Reads the tiers' exact
+// counters; formats without stdio.
+#include <string.h>
+
+#include "hakmem/hakmem.h"
+#include "hakmem/large/large.h"
+#include "hakmem/log.h"
+#include "hakmem/os.h"
+#include "hakmem/tiny/heap.h"
+
+int hak_stats_get(hak_stats_t *out) {
+  hak_stats_t s;
+  memset(&s, 0, sizeof s);
+  s.version = HAK_STATS_VERSION;
+  s.size = sizeof s;
+  tiny_totals_t t;
+  tiny_totals(&t);
+  s.tiny_cached_blocks = t.cached_blocks;
+  s.tiny_live_blocks = t.refilled - t.flushed - t.cached_blocks;
+  s.tiny_refills = t.refills;
+  s.tiny_flushes = t.flushes;
+  s.tiny_remote_frees = t.remote_pushes;
+  s.tiny_remote_drained = t.remote_drained;
+#if HAKMEM_DEBUG_COUNTERS
+  s.tiny_allocs = t.allocs;
+  s.tiny_frees = t.frees;
+#endif
+  s.heaps = t.heaps;
+  s.heaps_abandoned = t.heaps_abandoned;
+  ss_stats_t ss;
+  ss_stats_get(&ss);
+  s.superslabs_live = ss.mapped - ss.cached;
+  s.superslabs_cached = ss.cached;
+  s.superslab_maps = ss.maps;
+  s.superslab_unmaps = ss.unmaps;
+  large_stats_t l;
+  large_stats_get(&l);
+  s.large_live = l.live;
+  s.large_live_bytes = l.live_bytes;
+  s.large_cached = l.cached;
+  s.large_cached_bytes = l.cached_bytes;
+  s.large_allocs = l.allocs;
+  s.large_frees = l.frees;
+  s.large_cache_hits = l.cache_hits;
+  s.bytes_mapped = ss.mapped * SS_SIZE + l.live_bytes + l.cached_bytes;
+  s.rss_bytes = hak_os_rss_bytes();
+  s.peak_rss_bytes = hak_os_peak_rss_bytes();
+  s.invalid_frees = hak_invalid_free_count();
+  size_t n = out->size && out->size < sizeof s ? out->size : sizeof s;
+  memcpy(out, &s, n);
+  return 0;
+}
+
+#define FIELDS(X)                                                                                        \
+  X(tiny_live_blocks) X(tiny_cached_blocks) X(tiny_refills) X(tiny_flushes) X(tiny_remote_frees)        \
+  X(tiny_remote_drained) X(tiny_allocs) X(tiny_frees) X(superslabs_live) X(superslabs_cached)            \
+  X(superslab_maps) X(superslab_unmaps) X(large_live) X(large_live_bytes) X(large_cached)                \
+  X(large_cached_bytes) X(large_allocs) X(large_frees) X(large_cache_hits) X(heaps) X(heaps_abandoned)    \
+  X(bytes_mapped) X(rss_bytes) X(peak_rss_bytes) X(invalid_frees)
+
+void hak_stats_print(int json) {
+  hak_stats_t s;
+  s.size = sizeof s;
+  hak_stats_get(&s);
+  char buf[2048];
+  size_t n = 0;
+  if (json) {
+    n += hak_format(buf + n, sizeof buf - n, "{\"version\":%u", s.version);
+#define J(f) n += hak_format(buf + n, sizeof buf - n, ",\"%s\":%lu", #f, (unsigned long)s.f);
+    FIELDS(J)
+#undef J
+    n += hak_format(buf + n, sizeof buf - n, "}\n");
+  } else {
+    n += hak_format(buf + n, sizeof buf - n, "hakmem stats (v%u)\n", s.version);
+#define T(f) n += hak_format(buf + n, sizeof buf - n, "  %s %lu\n", #f, (unsigned long)s.f);
+    FIELDS(T)
+#undef T
+  }
+  hak_os_write_stderr(buf, n);
+}

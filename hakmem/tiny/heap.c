@@ -1,0 +1,483 @@
+// heap.c — refill, flush, remote frees and thread lifecycle of the slab engine.
+//
+// Owns: heap lists (avail/with_free/owned), slab counters (used, free_count, carved) and the
+// SuperSlab active count. Every counter change happens in take_from_slab() or put_chain();
+// nothing else writes them (the seeds' "P0" bug was a refill path that forgot one).
+#include "hakmem/tiny/heap.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "hakmem/config.h"
+#include "hakmem/init.h"
+#include "hakmem/os.h"
+#include "hakmem/track.h"
+
+#ifndef HAKMEM_BATCH_REFILL
+#define HAKMEM_BATCH_REFILL 1
+#endif
+#ifndef HAKMEM_EMPTY_SLAB_REUSE
+#define HAKMEM_EMPTY_SLAB_REUSE 1
+#endif
+
+HAK_TLS tiny_tls_t tiny_tls;
+
+
+static pthread_mutex_t heap_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static tiny_heap_t *heaps_all, *heaps_abandoned;
+static uint64_t n_heaps, n_abandoned;
+static tiny_totals_t exited;  // counters of threads that have exited (heap_list_lock)
+static pthread_key_t tiny_key;
+static int tiny_key_ready;
+
+// Threads whose caches are gone (after their TLS destructor ran) share this heap.
+static pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
+static tiny_heap_t *dead_heap;
+static uint64_t dead_refilled, dead_flushed;  // dead_lock
+
+// ---------------------------------------------------------------- heap lists
+
+#define DLIST_LINK(headp, node, nx, pv) \
+  do {                                   \
+    (node)->pv = NULL;                   \
+    (node)->nx = *(headp);               \
+    if (*(headp)) (*(headp))->pv = (node); \
+    *(headp) = (node);                   \
+  } while (0)
+#define DLIST_UNLINK(headp, node, nx, pv)      \
+  do {                                         \
+    if ((node)->pv) (node)->pv->nx = (node)->nx; \
+    else *(headp) = (node)->nx;                \
+    if ((node)->nx) (node)->nx->pv = (node)->pv; \
+    (node)->nx = (node)->pv = NULL;            \
+  } while (0)
+
+static void avail_link(tiny_heap_t *h, superslab_t *ss, unsigned c) {
+  if (ss->in_avail[c]) return;
+  ss->in_avail[c] = 1;
+  DLIST_LINK(&h->avail[c], ss, cnext[c], cprev[c]);
+}
+static void avail_unlink(tiny_heap_t *h, superslab_t *ss, unsigned c) {
+  if (!ss->in_avail[c]) return;
+  ss->in_avail[c] = 0;
+  DLIST_UNLINK(&h->avail[c], ss, cnext[c], cprev[c]);
+}
+static void free_link(tiny_heap_t *h, superslab_t *ss) {
+  if (ss->in_free_list) return;
+  ss->in_free_list = 1;
+  DLIST_LINK(&h->with_free, ss, fnext, fprev);
+}
+static void free_unlink(tiny_heap_t *h, superslab_t *ss) {
+  if (!ss->in_free_list) return;
+  ss->in_free_list = 0;
+  DLIST_UNLINK(&h->with_free, ss, fnext, fprev);
+}
+
+static void heap_release_ss(tiny_heap_t *h, superslab_t *ss) {
+  for (unsigned c = 0; c < TINY_NCLASS; c++) avail_unlink(h, ss, c);
+  free_unlink(h, ss);
+  DLIST_UNLINK(&h->owned, ss, onext, oprev);
+  h->n_owned--;
+  h->n_empty--;
+  ss_release(ss);
+}
+
+// ---------------------------------------------------------------- counters: take / put
+
+static void set_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
+  ss->nonempty[s->cls] |= 1u << s->idx;
+  avail_link(h, ss, s->cls);
+}
+static void clear_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
+  ss->nonempty[s->cls] &= ~(1u << s->idx);
+  if (!ss->nonempty[s->cls]) avail_unlink(h, ss, s->cls);
+}
+
+// Moves up to `want` blocks out of slab s into a NULL-terminated chain (ascending addresses
+// for carved blocks). used and active grow by exactly the number returned.
+static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, void **out) {
+  void *head = NULL, *tail = NULL;
+  uint32_t n = 0;
+  if (want && s->free) {
+    head = tail = s->free;
+    n = 1;
+    while (n < want && hak_next_get(tail)) tail = hak_next_get(tail), n++;
+    s->free = hak_next_get(tail);
+  }
+  s->free_count = (uint16_t)(s->free_count - n);
+  const uint8_t hdr = (uint8_t)(TINY_HDR_FREE | s->cls);
+  while (n < want && s->carved < s->capacity) {
+    uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)s->carved * s->stride;
+    b[-1] = hdr;
+    if (tail) hak_next_set(tail, b);
+    else head = b;
+    tail = b;
+    HAK_TRACK_FREE(b, (size_t)s->stride - 1u);
+    s->carved++;
+    n++;
+  }
+  if (tail) hak_next_set(tail, NULL);
+  if (n && ss->active == 0) h->n_empty--;
+  s->used = (uint16_t)(s->used + n);
+  ss->active += n;
+  if (!slab_has_free(s)) clear_nonempty(h, ss, s);
+  *out = head;
+  return n;
+}
+
+// Returns a chain of k blocks (head..tail, all of slab s) to the slab's free list.
+static void put_chain(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, void *head, void *tail, uint32_t k) {
+  int was_full = !slab_has_free(s);
+  hak_next_set(tail, s->free);
+  s->free = head;
+  s->free_count = (uint16_t)(s->free_count + k);
+  s->used = (uint16_t)(s->used - k);
+  ss->active -= k;
+  if (was_full) set_nonempty(h, ss, s);
+#if HAKMEM_EMPTY_SLAB_REUSE
+  if (s->used == 0) {
+    clear_nonempty(h, ss, s);
+    ss_slab_unassign(ss, s);
+    free_link(h, ss);
+  }
+#endif
+  if (ss->active == 0) {
+    h->n_empty++;
+    // Keep one empty SuperSlab per heap so a steady alloc/free cycle never maps/unmaps.
+    if (h->n_empty > 1) heap_release_ss(h, ss);
+  }
+}
+
+// ---------------------------------------------------------------- remote frees
+
+// Pushes a chain of blocks of slab s (owned by another heap) with one CAS; the pusher that
+// finds the queued bit clear also queues the slab in the owner's inbox.
+static void remote_push_chain(tiny_slab_t *s, void *head, void *tail) {
+  uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
+  do {
+    hak_next_set(tail, (void *)(old & ~(uintptr_t)1));
+  } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, (uintptr_t)head | 1, memory_order_release,
+                                                  memory_order_relaxed));
+  if (old & 1) return;  // already queued: the slab may be released any time from now on
+  tiny_heap_t *owner = ss_of(s)->owner;
+  tiny_slab_t *top = atomic_load_explicit(&owner->inbox, memory_order_relaxed);
+  do {
+    s->inbox_next = top;
+  } while (!atomic_compare_exchange_weak_explicit(&owner->inbox, &top, s, memory_order_release, memory_order_relaxed));
+}
+
+static void drain_inbox(tiny_heap_t *h) {
+  tiny_slab_t *s = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
+  while (s) {
+    tiny_slab_t *next = s->inbox_next;  // read before the slab can be queued again
+    uintptr_t r = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
+    void *head = (void *)(r & ~(uintptr_t)1), *tail = head;
+    uint32_t k = 1;
+    while (hak_next_get(tail)) tail = hak_next_get(tail), k++;
+    h->remote_drained += k;
+    put_chain(h, ss_of(s), s, head, tail, k);
+    s = next;
+  }
+}
+
+// ---------------------------------------------------------------- refill
+
+static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
+  superslab_t *ss = h->avail[c];
+  if (!ss && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
+    drain_inbox(h);
+    ss = h->avail[c];
+  }
+  if (!ss) {
+    ss = h->with_free;
+    if (!ss) {
+      ss = ss_acquire(h);
+      if (!ss) return 0;
+      DLIST_LINK(&h->owned, ss, onext, oprev);
+      h->n_owned++;
+      h->n_empty++;
+      free_link(h, ss);
+    }
+    tiny_slab_t *s = ss_slab_assign(ss, c);
+    if (!ss->free_mask) free_unlink(h, ss);
+    set_nonempty(h, ss, s);
+  }
+  tiny_slab_t *s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
+  return take_from_slab(h, ss, s, want, out);
+}
+
+static uint32_t bin_cap(unsigned c) {
+  long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
+  if (cap < 16) cap = 16;
+  if (cap > 512) cap = 512;
+  return (uint32_t)cap;
+}
+
+static void tiny_key_dtor(void *arg) {
+  (void)arg;
+  if (tiny_tls.state == TINY_THREAD_ACTIVE) tiny_thread_exit();
+}
+
+static tiny_heap_t *heap_new_locked(void) {
+  static tiny_heap_t *pool;
+  static size_t pool_left;
+  if (!pool_left) {
+    pool = hak_os_map(64 * 1024);
+    if (!pool) return NULL;
+    pool_left = 64 * 1024 / sizeof(tiny_heap_t);
+  }
+  tiny_heap_t *h = pool++;
+  pool_left--;
+  h->all_next = heaps_all;
+  heaps_all = h;
+  n_heaps++;
+  return h;
+}
+
+static int thread_init(tiny_tls_t *t) {
+  hak_global_init();
+  pthread_mutex_lock(&heap_list_lock);
+  if (!tiny_key_ready) {
+    if (pthread_key_create(&tiny_key, tiny_key_dtor) == 0) tiny_key_ready = 1;
+  }
+  tiny_heap_t *h = heaps_abandoned;
+  if (h) {
+    heaps_abandoned = h->abandoned_next;
+    n_abandoned--;
+  } else {
+    h = heap_new_locked();
+  }
+  if (h) h->tls = t;
+  pthread_mutex_unlock(&heap_list_lock);
+  if (!h) return -1;
+  t->heap = h;
+  for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = bin_cap(c);
+  t->state = TINY_THREAD_ACTIVE;
+  if (tiny_key_ready) pthread_setspecific(tiny_key, t);
+  return 0;
+}
+
+static void *dead_alloc(unsigned c) {
+  void *p = NULL;
+  pthread_mutex_lock(&heap_list_lock);  // lock order: heap list before dead_lock
+  if (!dead_heap) dead_heap = heap_new_locked();
+  tiny_heap_t *h = dead_heap;
+  pthread_mutex_unlock(&heap_list_lock);
+  if (!h) return NULL;
+  pthread_mutex_lock(&dead_lock);
+  drain_inbox(h);
+  if (heap_take(h, c, 1, &p)) dead_refilled++;
+  pthread_mutex_unlock(&dead_lock);
+  if (p) ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  return p;
+}
+
+void *tiny_alloc_slow(unsigned c) {
+  tiny_tls_t *t = &tiny_tls;
+  if (HAK_UNLIKELY(t->state != TINY_THREAD_ACTIVE)) {
+    if (t->state == TINY_THREAD_DEAD || thread_init(t) != 0) return dead_alloc(c);
+  }
+  tiny_bin_t *b = &t->bin[c];
+  if (!b->head) {
+    uint32_t want = HAKMEM_BATCH_REFILL ? b->cap / 2 : 1;
+    void *chain;
+    uint32_t n = heap_take(t->heap, c, want, &chain);
+    if (!n) return NULL;
+    t->refilled += n;
+    t->refills++;
+    b->head = chain;
+    b->count = n;
+  }
+  void *p = b->head;
+  b->head = hak_next_get(p);
+  b->count--;
+  ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+#if HAKMEM_DEBUG_COUNTERS
+  t->allocs[c]++;
+#endif
+  return p;
+}
+
+// ---------------------------------------------------------------- flush
+
+// Detaches n blocks from the head of bin c of cache t and returns them to their slabs:
+// blocks of heap `self` directly, others through remote queues, one CAS per run of blocks
+// of the same slab.
+static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) {
+  tiny_bin_t *b = &t->bin[c];
+  if (n > b->count) n = b->count;
+  void *p = b->head;
+  uint32_t done = 0;
+  while (done < n) {
+    tiny_slab_t *s = ss_slab_of(ss_of(p), p);
+    void *head = p, *tail = p;
+    uint32_t k = 1;
+    p = hak_next_get(p);
+    while (done + k < n && ss_slab_of(ss_of(p), p) == s) {
+      tail = p;
+      p = hak_next_get(p);
+      k++;
+    }
+    superslab_t *ss = ss_of(head);
+    if (ss->owner == self) {
+      put_chain(self, ss, s, head, tail, k);
+    } else {
+      remote_push_chain(s, head, tail);
+      t->remote_pushes += k;
+    }
+    done += k;
+  }
+  b->head = p;
+  b->count -= n;
+  t->flushed += n;
+  t->flushes++;
+}
+
+void tiny_free_block_generic(void *p, unsigned c) {
+  (void)c;
+  tiny_slab_t *s = ss_slab_of(ss_of(p), p);
+  pthread_mutex_lock(&dead_lock);
+  dead_flushed++;
+  pthread_mutex_unlock(&dead_lock);
+  remote_push_chain(s, p, p);
+}
+
+void tiny_free_slow(void *p, unsigned c) {
+  tiny_tls_t *t = &tiny_tls;
+  if (HAK_UNLIKELY(t->state != TINY_THREAD_ACTIVE)) {
+    if (t->state == TINY_THREAD_DEAD || thread_init(t) != 0) {
+      tiny_free_block_generic(p, c);
+      return;
+    }
+  }
+  tiny_bin_t *b = &t->bin[c];
+  if (b->count >= b->cap) flush_bin(t, t->heap, c, b->cap / 2);
+  hak_next_set(p, b->head);
+  b->head = p;
+  b->count++;
+#if HAKMEM_DEBUG_COUNTERS
+  t->frees[c]++;
+#endif
+}
+
+static void fold_counters_locked(tiny_tls_t *t) {
+  exited.refilled += t->refilled;
+  exited.flushed += t->flushed;
+  exited.refills += t->refills;
+  exited.flushes += t->flushes;
+  exited.remote_pushes += t->remote_pushes;
+#if HAKMEM_DEBUG_COUNTERS
+  for (unsigned c = 0; c < TINY_NCLASS; c++) exited.allocs += t->allocs[c], exited.frees += t->frees[c];
+#endif
+}
+
+// Empties every bin of t into the heap, drains the inbox, releases empty SuperSlabs and
+// abandons the heap. heap_list_lock must be held.
+static void abandon_locked(tiny_tls_t *t) {
+  tiny_heap_t *h = t->heap;
+  for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, h, c, t->bin[c].count);
+  drain_inbox(h);
+  for (superslab_t *ss = h->owned, *next; ss; ss = next) {
+    next = ss->onext;
+    if (ss->active == 0) heap_release_ss(h, ss);
+  }
+  fold_counters_locked(t);
+  h->tls = NULL;
+  h->abandoned_next = heaps_abandoned;
+  heaps_abandoned = h;
+  n_abandoned++;
+  memset(t, 0, sizeof *t);
+}
+
+void tiny_thread_exit(void) {
+  tiny_tls_t *t = &tiny_tls;
+  if (t->state != TINY_THREAD_ACTIVE) return;
+  pthread_mutex_lock(&heap_list_lock);
+  abandon_locked(t);
+  pthread_mutex_unlock(&heap_list_lock);
+  t->state = TINY_THREAD_DEAD;  // later frees go remote, later mallocs to the dead heap
+}
+
+void tiny_flush_thread_cache(void) {
+  tiny_tls_t *t = &tiny_tls;
+  if (t->state != TINY_THREAD_ACTIVE) return;
+  for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, t->heap, c, t->bin[c].count);
+  drain_inbox(t->heap);
+}
+
+void tiny_collect(void) {
+  if (tiny_tls.state == TINY_THREAD_ACTIVE) drain_inbox(tiny_tls.heap);
+}
+
+// ---------------------------------------------------------------- introspection
+
+void tiny_totals(tiny_totals_t *out) {
+  pthread_mutex_lock(&heap_list_lock);
+  *out = exited;
+  out->heaps = n_heaps;
+  out->heaps_abandoned = n_abandoned;
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
+    out->remote_drained += h->remote_drained;
+    tiny_tls_t *t = h->tls;
+    if (!t) continue;
+    out->refilled += t->refilled;
+    out->flushed += t->flushed;
+    out->refills += t->refills;
+    out->flushes += t->flushes;
+    out->remote_pushes += t->remote_pushes;
+    for (unsigned c = 0; c < TINY_NCLASS; c++) out->cached_blocks += t->bin[c].count;
+#if HAKMEM_DEBUG_COUNTERS
+    for (unsigned c = 0; c < TINY_NCLASS; c++) out->allocs += t->allocs[c], out->frees += t->frees[c];
+#endif
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+  pthread_mutex_lock(&dead_lock);
+  out->refilled += dead_refilled;
+  out->flushed += dead_flushed;
+  pthread_mutex_unlock(&dead_lock);
+}
+
+void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg) {
+  pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) fn(h, arg);
+  pthread_mutex_unlock(&heap_list_lock);
+}
+
+// Releases what abandoned heaps no longer need (malloc_trim).
+void tiny_trim_abandoned(void) {
+  pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
+    drain_inbox(h);
+    for (superslab_t *ss = h->owned, *next; ss; ss = next) {
+      next = ss->onext;
+      if (ss->active == 0) heap_release_ss(h, ss);
+    }
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+}
+
+// ---------------------------------------------------------------- fork
+
+void tiny_fork_prepare(void) {
+  pthread_mutex_lock(&heap_list_lock);
+  pthread_mutex_lock(&dead_lock);
+  ss_lock_all();
+}
+
+void tiny_fork_parent(void) {
+  ss_unlock_all();
+  pthread_mutex_unlock(&dead_lock);
+  pthread_mutex_unlock(&heap_list_lock);
+}
+
+void tiny_fork_child(void) {
+  ss_unlock_all();
+  pthread_mutex_unlock(&dead_lock);
+  // The other threads are gone but their caches are still mapped: return their blocks so
+  // the child's counters stay exact, and abandon their heaps for reuse.
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
+    if (h->tls && h->tls != &tiny_tls) abandon_locked(h->tls);
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+}

@@ -1,0 +1,85 @@
+// heap.h — per-thread heaps and thread caches of the slab engine.
+//
+// A thread owns one heap (a set of SuperSlabs) while it lives; heaps are never freed, only
+// abandoned at thread exit and adopted by a later thread, so a remote pusher may always
+// dereference a SuperSlab's owner. The thread cache (tiny_tls_t, in TLS) is a singly-linked
+// list plus count per class; the fast paths in tiny.h touch nothing else.
+#ifndef HAKMEM_TINY_HEAP_H
+#define HAKMEM_TINY_HEAP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "hakmem/internal.h"
+#include "hakmem/tiny/superslab.h"
+
+typedef struct tiny_bin {
+  void *head;
+  uint32_t count;
+  uint32_t cap;  // 0 until the thread is initialised: the first push falls into the slow path
+} tiny_bin_t;
+
+enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
+
+typedef struct tiny_tls {
+  tiny_bin_t bin[TINY_NCLASS];
+  struct tiny_heap *heap;
+  // Global identity used by the checker: sum over threads of (refilled - flushed) equals
+  // sum over slabs of (used - remote blocks).
+  uint64_t refilled, flushed;
+  uint64_t refills, flushes, remote_pushes;  // slow-path event counters for stats
+#if HAKMEM_DEBUG_COUNTERS
+  uint64_t allocs[TINY_NCLASS], frees[TINY_NCLASS];
+#endif
+  uint8_t state;
+} tiny_tls_t;
+
+typedef struct tiny_heap {
+  superslab_t *avail[TINY_NCLASS];  // SuperSlabs with nonempty[c] != 0
+  superslab_t *with_free;           // SuperSlabs with unassigned slabs
+  superslab_t *owned;               // every owned SuperSlab
+  _Atomic(tiny_slab_t *) inbox;     // slabs with remote frees to drain
+  tiny_tls_t *tls;                  // attached thread's cache, NULL when abandoned
+  struct tiny_heap *all_next;       // list of every heap ever created
+  struct tiny_heap *abandoned_next;
+  uint32_t n_owned;
+  uint32_t n_empty;                 // owned SuperSlabs with active == 0
+  uint64_t remote_drained;          // blocks received through the inbox
+} tiny_heap_t;
+
+extern HAK_TLS tiny_tls_t tiny_tls;
+
+// Slow paths (heap.c).
+void *tiny_alloc_slow(unsigned c);
+void tiny_free_slow(void *p, unsigned c);
+// Any thread, any block of the engine: return it to its slab (locally or remotely).
+void tiny_free_block_generic(void *p, unsigned c);
+
+// Thread lifecycle.
+void tiny_thread_exit(void);
+void tiny_set_exit_hook(void (*register_fn)(void));
+
+// Global bookkeeping for the checker and stats.
+typedef struct {
+  uint64_t refilled, flushed;  // including threads that have exited
+  uint64_t refills, flushes, remote_pushes, remote_drained;
+  uint64_t cached_blocks;      // blocks in all thread caches (quiescent read)
+  uint64_t heaps, heaps_abandoned;
+#if HAKMEM_DEBUG_COUNTERS
+  uint64_t allocs, frees;
+#endif
+} tiny_totals_t;
+void tiny_totals(tiny_totals_t *out);
+// Iterates every heap (under the heap-list lock).
+void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg);
+// Flushes this thread's caches back to the slabs (malloc_trim, tests).
+void tiny_flush_thread_cache(void);
+// Drains this thread's heap inbox (remote frees waiting for it).
+void tiny_collect(void);
+
+// fork support: lock order is heap list, then dead-thread heap, then SuperSlab cache.
+void tiny_fork_prepare(void);
+void tiny_fork_parent(void);
+void tiny_fork_child(void);
+
+#endif

@@ -1,0 +1,39 @@
+// size_class.h — the slab engine's 32 size classes and the 1-byte block header.
+//
+// Block layout: the user pointer u is 16-byte aligned and the header byte sits at u[-1],
+// which is the last byte of the previous block's stride (the first block of a slab has 16
+// spare bytes in front of it). So a class with stride S serves requests up to S-1 bytes.
+//   header = 0xa0 | class  while the block is allocated
+//   header = 0xe0 | class  while it is free (in a thread cache, slab list or remote queue)
+//   header = 0x80          marks an aligned interior pointer (see hak_aligned in front.c)
+//
+// Classes 0..19 are the Tiny tier (requests up to 1023 B... class 19 has stride 1024, and
+// class 20 (stride 1280) takes 1024..1279). Classes 20..31 reach 8191 B and are the interim
+// mid classes that serve 1–8 KiB until the pool tier lands; they use the same engine.
+//
+// Waste bound: for every request n > 128, stride(class(n)) <= 1.25 * n. Above 128 B the
+// strides grow by at most a quarter of the previous stride, so the next class is never more
+// than 25% above a request that just missed the previous one. size_class_test checks every n.
+#ifndef HAKMEM_TINY_SIZE_CLASS_H
+#define HAKMEM_TINY_SIZE_CLASS_H
+
+#include <stdint.h>
+
+#include "hakmem/internal.h"
+
+#define TINY_NCLASS 32
+#define TINY_TIER_MAX 1024          // the Tiny tier proper: requests up to 1 KiB
+#define TINY_ENGINE_MAX 8191        // largest request the slab engine serves
+#define TINY_HDR_ALLOC 0xa0u
+#define TINY_HDR_FREE 0xe0u
+#define TINY_HDR_ALIGNED 0x80u
+#define TINY_HDR_MAGIC_MASK 0xe0u
+
+extern const uint16_t tiny_class_stride[TINY_NCLASS];
+extern const uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
+
+// Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
+HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }
+HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }
+
+#endif

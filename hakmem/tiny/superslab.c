@@ -1,0 +1,142 @@
+// superslab.c — mapping, the empty-SuperSlab cache (LRU with a global cap) and slab
+// assignment. Never touches thread caches or heap lists (heap.c owns those).
+#include "hakmem/tiny/superslab.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "hakmem/config.h"
+#include "hakmem/os.h"
+#include "hakmem/registry.h"
+
+static pthread_mutex_t ss_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released first
+static ss_stats_t ss_stats;
+
+static void ss_init_slabs(superslab_t *ss) {
+  ss->free_mask = SS_ALL_SLABS;
+  ss->active = 0;
+  memset(ss->nonempty, 0, sizeof ss->nonempty);
+  memset(ss->in_avail, 0, sizeof ss->in_avail);
+  ss->in_free_list = 0;
+  for (unsigned i = 0; i < SS_NSLABS; i++) {
+    tiny_slab_t *s = &ss->slabs[i];
+    memset(s, 0, sizeof *s);
+    s->idx = (uint8_t)i;
+    s->cls = SS_CLASS_NONE;
+    s->begin = (uint8_t *)ss + (i << SS_SLAB_SHIFT) + (i == 0 ? SS_HEADER_BYTES : 0);
+  }
+}
+
+superslab_t *ss_acquire(struct tiny_heap *owner) {
+  pthread_mutex_lock(&ss_cache_lock);
+  superslab_t *ss = ss_cache_head;
+  if (ss) {
+    ss_cache_head = ss->onext;
+    if (ss_cache_head) ss_cache_head->oprev = NULL;
+    else ss_cache_tail = NULL;
+    ss_stats.cached--;
+  }
+  pthread_mutex_unlock(&ss_cache_lock);
+  if (!ss) {
+    ss = hak_os_map_aligned(SS_SIZE, SS_SIZE);
+    if (!ss) return NULL;
+    ss->magic = SS_MAGIC;
+    hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB);
+    pthread_mutex_lock(&ss_cache_lock);
+    ss_stats.mapped++;
+    ss_stats.maps++;
+    pthread_mutex_unlock(&ss_cache_lock);
+  }
+  ss_init_slabs(ss);
+  ss->owner = owner;
+  ss->onext = ss->oprev = NULL;
+  return ss;
+}
+
+static void ss_unmap(superslab_t *ss) {
+  hak_reg_clear(ss, SS_SIZE);
+  ss->magic = 0;
+  hak_os_unmap(ss, SS_SIZE);
+}
+
+void ss_release(superslab_t *ss) {
+  superslab_t *victim = NULL;
+  ss->owner = NULL;
+  pthread_mutex_lock(&ss_cache_lock);
+  ss->oprev = NULL;
+  ss->onext = ss_cache_head;
+  if (ss_cache_head) ss_cache_head->oprev = ss;
+  else ss_cache_tail = ss;
+  ss_cache_head = ss;
+  ss_stats.cached++;
+  if (ss_stats.cached > (uint64_t)hak_cfg.ss_cache_max) {
+    victim = ss_cache_tail;  // least recently released
+    ss_cache_tail = victim->oprev;
+    if (ss_cache_tail) ss_cache_tail->onext = NULL;
+    else ss_cache_head = NULL;
+    ss_stats.cached--;
+    ss_stats.mapped--;
+    ss_stats.unmaps++;
+  }
+  pthread_mutex_unlock(&ss_cache_lock);
+  if (victim) ss_unmap(victim);
+}
+
+size_t ss_cache_trim(void) {
+  pthread_mutex_lock(&ss_cache_lock);
+  superslab_t *list = ss_cache_head;
+  uint64_t n = ss_stats.cached;
+  ss_cache_head = ss_cache_tail = NULL;
+  ss_stats.cached = 0;
+  ss_stats.mapped -= n;
+  ss_stats.unmaps += n;
+  pthread_mutex_unlock(&ss_cache_lock);
+  size_t bytes = 0;
+  while (list) {
+    superslab_t *next = list->onext;
+    ss_unmap(list);
+    bytes += SS_SIZE;
+    list = next;
+  }
+  return bytes;
+}
+
+tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
+  unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
+  tiny_slab_t *s = &ss->slabs[i];
+  size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << SS_SLAB_SHIFT) - s->begin);
+  ss->free_mask &= ~(1u << i);
+  s->cls = (uint8_t)c;
+  s->stride = tiny_class_stride[c];
+  s->capacity = (uint16_t)((bytes - SS_BLOCK_LEAD) / s->stride);
+  s->carved = 0;
+  s->used = 0;
+  s->free = NULL;
+  s->free_count = 0;
+  return s;
+}
+
+void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
+  s->cls = SS_CLASS_NONE;
+  s->free = NULL;
+  s->free_count = 0;
+  s->carved = 0;
+  s->capacity = 0;
+  ss->free_mask |= 1u << s->idx;
+}
+
+void ss_stats_get(ss_stats_t *out) {
+  pthread_mutex_lock(&ss_cache_lock);
+  *out = ss_stats;
+  pthread_mutex_unlock(&ss_cache_lock);
+}
+
+void ss_cache_foreach(void (*fn)(superslab_t *, void *), void *arg) {
+  pthread_mutex_lock(&ss_cache_lock);
+  for (superslab_t *ss = ss_cache_head; ss; ss = ss->onext) fn(ss, arg);
+  pthread_mutex_unlock(&ss_cache_lock);
+}
+
+void ss_lock_all(void) { pthread_mutex_lock(&ss_cache_lock); }
+void ss_unlock_all(void) { pthread_mutex_unlock(&ss_cache_lock); }

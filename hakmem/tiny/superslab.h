@@ -1,0 +1,101 @@
+// superslab.h — 2 MiB-aligned SuperSlabs split into 32 slabs of 64 KiB.
+//
+// Owns: the SuperSlab header (slab metadata, masks, counters) and the global cache of empty
+// SuperSlabs. Metadata is found by masking a block pointer with ~(2 MiB - 1). A slab is
+// assigned to a size class on demand, so classes share SuperSlabs; an empty slab goes back
+// to the free mask and may later serve another class.
+//
+// Ownership: a SuperSlab belongs to one heap (heap.h) while it is in use; only that heap's
+// thread touches the non-atomic fields. Other threads only push to a slab's `remote` word.
+//
+// Counter invariants (checked by tiny_check, see check.c):
+//   per slab:       used + free_count == carved <= capacity
+//   per SuperSlab:  active == sum(used); nonempty[c] bit i <=> slab i has class c and
+//                   (free_count > 0 or carved < capacity); free_mask bit i <=> slab i unassigned
+#ifndef HAKMEM_TINY_SUPERSLAB_H
+#define HAKMEM_TINY_SUPERSLAB_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "hakmem/internal.h"
+#include "hakmem/tiny/size_class.h"
+
+#define SS_SHIFT 21
+#define SS_SIZE ((size_t)1 << SS_SHIFT)
+#define SS_SLAB_SHIFT 16
+#define SS_SLAB_SIZE ((size_t)1 << SS_SLAB_SHIFT)
+#define SS_NSLABS 32
+#define SS_MAGIC 0x48414b4d53534c42ull  // "HAKMSSLB"
+#define SS_CLASS_NONE 0xff
+// Bytes before a slab's first block: the first block's header byte lives at offset 15.
+#define SS_BLOCK_LEAD 16
+
+struct tiny_heap;
+
+typedef struct tiny_slab {
+  void *free;                 // owner-only free list (blocks returned by the owner)
+  uint16_t free_count;        // length of `free`
+  uint16_t carved;            // blocks carved so far (prefix of the slab)
+  uint16_t used;              // blocks out of the slab: in thread caches, live, or remote
+  uint16_t capacity;          // blocks that fit
+  uint16_t stride;
+  uint8_t cls;                // size class or SS_CLASS_NONE
+  uint8_t idx;                // index in the SuperSlab
+  // Remote frees: a Treiber stack of blocks; bit 0 set means "the slab is already queued
+  // in its heap's inbox". Pushers never touch the slab after a push that found bit 0 set,
+  // so the owner may release the slab as soon as it has drained it.
+  _Atomic(uintptr_t) remote;
+  struct tiny_slab *inbox_next;  // link in the owner heap's inbox (written by the pusher)
+  uint8_t *begin;             // first byte of the slab's block area
+} tiny_slab_t;
+
+typedef struct superslab {
+  uint64_t magic;
+  struct tiny_heap *owner;    // stable while any block of the SuperSlab is out
+  uint32_t free_mask;         // unassigned slabs
+  uint32_t active;            // sum of slabs' used
+  uint32_t nonempty[TINY_NCLASS];
+  struct superslab *cnext[TINY_NCLASS], *cprev[TINY_NCLASS];  // heap's avail[c] list
+  struct superslab *fnext, *fprev;   // heap's list of SuperSlabs with free slabs
+  struct superslab *onext, *oprev;   // heap's list of owned SuperSlabs / global cache LRU
+  uint8_t in_avail[TINY_NCLASS];
+  uint8_t in_free_list;
+  tiny_slab_t slabs[SS_NSLABS];
+} superslab_t;
+
+#define SS_HEADER_BYTES (HAK_ALIGN_UP(sizeof(superslab_t), 64))
+#define SS_ALL_SLABS 0xffffffffu
+
+HAK_INLINE superslab_t *ss_of(const void *p) { return (superslab_t *)((uintptr_t)p & ~(SS_SIZE - 1)); }
+HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) {
+  return &ss->slabs[((uintptr_t)p - (uintptr_t)ss) >> SS_SLAB_SHIFT];
+}
+HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
+
+// Returns a SuperSlab from the global cache or a fresh mapping, with every slab unassigned
+// and owner set; NULL when the OS refuses memory.
+superslab_t *ss_acquire(struct tiny_heap *owner);
+// Hands an empty SuperSlab (active == 0) to the global cache; beyond HAKMEM_SS_CACHE_MAX the
+// least recently released one is unmapped.
+void ss_release(superslab_t *ss);
+// Assigns a free slab (free_mask must be non-zero) to class c; returns it.
+tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c);
+// Returns an empty slab (used == 0) to the free mask.
+void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s);
+// Unmaps cached SuperSlabs (malloc_trim); returns bytes released.
+size_t ss_cache_trim(void);
+
+// Global SuperSlab counters (exact; protected by the cache lock).
+typedef struct {
+  uint64_t mapped;    // SuperSlabs currently mapped
+  uint64_t cached;    // of which in the empty cache
+  uint64_t maps, unmaps;
+} ss_stats_t;
+void ss_stats_get(ss_stats_t *out);
+// Calls fn on every cached SuperSlab (integrity checker); the cache lock is held.
+void ss_cache_foreach(void (*fn)(superslab_t *, void *), void *arg);
+void ss_lock_all(void);
+void ss_unlock_all(void);
+
+#endif

@@ -1,0 +1,43 @@
+// tiny.h — the slab engine's inline fast paths: pop/push on the thread cache, nothing else.
+// An uninitialised thread has empty bins with cap 0, so both paths fall into the slow path
+// with no separate "initialised?" test.
+#ifndef HAKMEM_TINY_TINY_H
+#define HAKMEM_TINY_TINY_H
+
+#include "hakmem/internal.h"
+#include "hakmem/tiny/heap.h"
+#include "hakmem/tiny/size_class.h"
+#include "hakmem/track.h"
+
+HAK_INLINE void *tiny_alloc(unsigned c) {
+  tiny_bin_t *b = &tiny_tls.bin[c];
+  void *p = b->head;
+  if (HAK_UNLIKELY(!p)) return tiny_alloc_slow(c);
+  b->head = hak_next_get(p);
+  b->count--;
+  ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_tls.allocs[c]++;
+#endif
+  return p;
+}
+
+// p is a validated allocated block of class c whose header still says "allocated".
+HAK_INLINE void tiny_free(void *p, unsigned c) {
+  ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_FREE | c);
+  HAK_TRACK_FREE(p, tiny_usable(c));
+  tiny_bin_t *b = &tiny_tls.bin[c];
+  if (HAK_UNLIKELY(b->count >= b->cap)) {
+    tiny_free_slow(p, c);
+    return;
+  }
+  hak_next_set(p, b->head);
+  b->head = p;
+  b->count++;
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_tls.frees[c]++;
+#endif
+}
+
+#endif
