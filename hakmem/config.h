@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum hak_invalid_action { HAK_INVALID_ABORT = 0, HAK_INVALID_WARN = 1, HAK_INVALID_PASS = 2 };
 
 typedef struct hak_config {
@@ -23,5 +27,9 @@ void hak_config_load(char **envp);
 // Number of table entries and their names (for docs and tests).
 size_t hak_config_count(void);
 const char *hak_config_name(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

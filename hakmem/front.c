@@ -20,6 +20,11 @@
 #define HAKMEM_CHECKED 0
 #endif
 
+// Keeps lifecycle.o (fork handlers, exit report) in every static link: init.c only holds a
+// weak reference to it.
+void hak_core_init(void);
+__attribute__((used)) static void (*const front_core_init_ref)(void) = hak_core_init;
+
 // ---------------------------------------------------------------- invalid pointers
 
 static _Atomic(hak_abort_hook_t) abort_hook;

@@ -3,6 +3,14 @@
 #ifndef HAKMEM_INIT_H
 #define HAKMEM_INIT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 void hak_global_init(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

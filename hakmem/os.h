@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 // Anonymous read-write mapping; NULL on failure. Memory is zero-filled.
 void *hak_os_map(size_t size);
 // Like hak_os_map, but the result is aligned to `align` (a power of two >= page size).
@@ -22,5 +26,9 @@ size_t hak_os_rss_bytes(void);
 size_t hak_os_peak_rss_bytes(void);
 void hak_os_write_stderr(const char *s, size_t n);
 __attribute__((noreturn)) void hak_os_abort(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

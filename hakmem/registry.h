@@ -9,6 +9,10 @@
 
 #include "hakmem/internal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define HAK_GRANULE_SHIFT 21
 #define HAK_GRANULE ((size_t)1 << HAK_GRANULE_SHIFT)
 #define HAK_ADDR_BITS 47
@@ -33,5 +37,9 @@ HAK_INLINE unsigned hak_reg_kind(const void *p) {
 // other granule of the range gets rest_kind. base must be granule-aligned.
 void hak_reg_set(const void *base, size_t size, const void *head, unsigned head_kind, unsigned rest_kind);
 void hak_reg_clear(const void *base, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

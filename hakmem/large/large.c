@@ -26,6 +26,7 @@ static void publish(large_hdr_t *h) {
 
 void *large_alloc(size_t size, size_t align, int *fresh) {
   size_t offset = align > LARGE_HDR ? align : LARGE_HDR;
+  if (size == 0) size = 1;  // the user pointer's granule must lie inside the mapping
   if (size > ((size_t)1 << 46) - offset) return NULL;  // beyond the 47-bit address space
   size_t map_size = HAK_ALIGN_UP(offset + size, PAGE);
   uint32_t bucket = (offset == LARGE_HDR && map_size / PAGE <= LARGE_BUCKETS) ? (uint32_t)(map_size / PAGE) : UINT32_MAX;

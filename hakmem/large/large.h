@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define LARGE_HDR 64
 #define LARGE_MAGIC 0x48414b4d4c524745ull  // "HAKMLRGE"
 
@@ -43,5 +47,9 @@ unsigned large_check(void);
 void large_fork_prepare(void);
 void large_fork_parent(void);
 void large_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

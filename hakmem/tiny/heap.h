@@ -13,6 +13,10 @@
 #include "hakmem/internal.h"
 #include "hakmem/tiny/superslab.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct tiny_bin {
   void *head;
   uint32_t count;
@@ -81,5 +85,9 @@ void tiny_collect(void);
 void tiny_fork_prepare(void);
 void tiny_fork_parent(void);
 void tiny_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 
 #include "hakmem/internal.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TINY_NCLASS 32
 #define TINY_TIER_MAX 1024          // the Tiny tier proper: requests up to 1 KiB
 #define TINY_ENGINE_MAX 8191        // largest request the slab engine serves
@@ -35,5 +39,9 @@ extern const uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }
 HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

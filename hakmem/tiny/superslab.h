@@ -21,6 +21,10 @@
 #include "hakmem/internal.h"
 #include "hakmem/tiny/size_class.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SS_SHIFT 21
 #define SS_SIZE ((size_t)1 << SS_SHIFT)
 #define SS_SLAB_SHIFT 16
@@ -97,5 +101,9 @@ void ss_stats_get(ss_stats_t *out);
 void ss_cache_foreach(void (*fn)(superslab_t *, void *), void *arg);
 void ss_lock_all(void);
 void ss_unlock_all(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,49 @@
+// HAKMEM_* parsing: defaults, suffixes, ranges, bad values keep the default.
+#include "hakmem/config.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+TEST(Config, DefaultsWithEmptyEnvironment) {
+  char *env[] = {nullptr};
+  hak_config_load(env);
+  EXPECT_EQ(hak_cfg.invalid_free, HAK_INVALID_ABORT);
+  EXPECT_EQ(hak_cfg.ss_cache_max, 4);
+  EXPECT_EQ(hak_cfg.stats, 0);
+}
+
+TEST(Config, ParsesNumbersWordsAndSuffixes) {
+  char a[] = "HAKMEM_INVALID_FREE=warn", b[] = "HAKMEM_TINY_CACHE_BYTES=64K", c[] = "HAKMEM_SS_CACHE_MAX=7",
+       d[] = "HAKMEM_STATS=json", e[] = "PATH=/bin";
+  char *env[] = {a, b, c, d, e, nullptr};
+  hak_config_load(env);
+  EXPECT_EQ(hak_cfg.invalid_free, HAK_INVALID_WARN);
+  EXPECT_EQ(hak_cfg.tiny_cache_bytes, 64 * 1024);
+  EXPECT_EQ(hak_cfg.ss_cache_max, 7);
+  EXPECT_EQ(hak_cfg.stats, 2);
+  char *none[] = {nullptr};
+  hak_config_load(none);
+}
+
+TEST(Config, BadValuesKeepTheDefault) {
+  char a[] = "HAKMEM_SS_CACHE_MAX=lots", b[] = "HAKMEM_TINY_CACHE_BYTES=1", c[] = "HAKMEM_INVALID_FREE=explode",
+       d[] = "HAKMEM_LARGE_CACHE_MB=99999999999999999999999", e[] = "HAKMEM_NO_SUCH_KNOB=1";
+  char *env[] = {a, b, c, d, e, nullptr};
+  testing::internal::CaptureStderr();
+  hak_config_load(env);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hak_cfg.ss_cache_max, 4);
+  EXPECT_EQ(hak_cfg.tiny_cache_bytes, 32 * 1024);
+  EXPECT_EQ(hak_cfg.invalid_free, HAK_INVALID_ABORT);
+  EXPECT_EQ(hak_cfg.large_cache_mb, 64);
+  EXPECT_NE(err.find("HAKMEM_SS_CACHE_MAX='lots'"), std::string::npos) << err;
+  EXPECT_NE(err.find("HAKMEM_TINY_CACHE_BYTES='1' (accepted: 1024..1048576"), std::string::npos) << err;
+  EXPECT_NE(err.find("accepted: abort|warn|pass"), std::string::npos) << err;
+  EXPECT_NE(err.find("HAKMEM_LARGE_CACHE_MB"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown variable HAKMEM_NO_SUCH_KNOB"), std::string::npos) << err;
+  char *none[] = {nullptr};
+  hak_config_load(none);
+}
+
+}  // namespace

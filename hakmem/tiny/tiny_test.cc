@@ -1,0 +1,219 @@
+// Slab engine: thread caches, refill/flush counters, remote frees, thread exit, reuse.
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "hakmem/hakmem.h"
+#include "hakmem/tiny/heap.h"
+#include "hakmem/tiny/size_class.h"
+#include "hakmem/tiny/superslab.h"
+
+namespace {
+
+hak_stats_t Stats() {
+  hak_stats_t s;
+  s.size = sizeof s;
+  hak_stats_get(&s);
+  return s;
+}
+
+uint64_t Rng(uint64_t &x) {
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return x;
+}
+
+// Runs f in a fresh thread so that gtest's own allocations on the main thread never mix
+// with the counts a test checks.
+template <typename F>
+void InThread(F f) {
+  std::thread t(f);
+  t.join();
+}
+
+TEST(Tiny, BlocksAreAlignedDistinctAndWritable) {
+  InThread([] {
+    std::vector<uint8_t *> v;
+    for (size_t n = 0; n <= TINY_ENGINE_MAX; n += 7) {
+      uint8_t *p = (uint8_t *)hak_malloc(n);
+      ASSERT_NE(p, nullptr);
+      ASSERT_EQ((uintptr_t)p % 16, 0u) << n;
+      ASSERT_GE(hak_usable_size(p), n);
+      memset(p, 0x5a, n);
+      v.push_back(p);
+    }
+    for (uint8_t *p : v) hak_free(p);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Tiny, MallocZeroGivesUniquePointers) {
+  void *a = hak_malloc(0), *b = hak_malloc(0);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(a, b);
+  hak_free(a);
+  hak_free(b);
+}
+
+TEST(Tiny, LiveCountIsExactAfterMillionsOfOps) {
+  InThread([] {
+    hak_stats_t before = Stats();
+    std::vector<void *> slots(4096, nullptr);
+    uint64_t x = 42;
+    size_t live = 0;
+    for (int i = 0; i < 3000000; i++) {
+      size_t k = Rng(x) % slots.size();
+      if (slots[k]) {
+        hak_free(slots[k]);
+        slots[k] = nullptr;
+        live--;
+      } else {
+        slots[k] = hak_malloc(16 + Rng(x) % 1009);
+        live++;
+      }
+    }
+    hak_stats_t mid = Stats();
+    EXPECT_EQ(mid.tiny_live_blocks - before.tiny_live_blocks, live);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    for (void *p : slots) hak_free(p);
+    EXPECT_EQ(Stats().tiny_live_blocks, before.tiny_live_blocks);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+// The seeds' crash: 4 threads x 1024 chunks, each thread freeing the others' blocks.
+TEST(Tiny, FourThreadsCrossThreadFrees) {
+  const int kThreads = 4, kChunks = 1024, kRounds = 50;
+  std::vector<std::vector<void *>> handoff(kThreads);
+  hak_stats_t before = Stats();
+  // Each round: allocate, barrier, free the next thread's blocks, barrier.
+  std::atomic<int> step{0};
+  auto worker = [&](int id) {
+    uint64_t x = 1234 + id;
+    for (int r = 0; r < kRounds; r++) {
+      std::vector<void *> mine;
+      for (int i = 0; i < kChunks; i++) {
+        size_t n = 8 + Rng(x) % 1017;
+        uint8_t *p = (uint8_t *)hak_malloc(n);
+        p[0] = (uint8_t)id;
+        mine.push_back(p);
+      }
+      handoff[id] = std::move(mine);
+      step.fetch_add(1);
+      while (step.load() < (2 * r + 1) * kThreads) std::this_thread::yield();
+      for (void *p : handoff[(id + 1) % kThreads]) {
+        EXPECT_EQ(((uint8_t *)p)[0], (uint8_t)((id + 1) % kThreads));
+        hak_free(p);
+      }
+      step.fetch_add(1);
+      while (step.load() < (2 * r + 2) * kThreads) std::this_thread::yield();
+    }
+  };
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kThreads; i++) ts.emplace_back(worker, i);
+  for (auto &t : ts) t.join();
+  hak_stats_t after = Stats();
+  EXPECT_EQ(after.tiny_live_blocks, before.tiny_live_blocks);
+  EXPECT_GT(after.tiny_remote_frees, before.tiny_remote_frees);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(Tiny, ThreadWhoseFirstOperationIsAFree) {
+  void *p = nullptr;
+  InThread([&] { p = hak_malloc(100); });
+  InThread([&] { hak_free(p); });
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(Tiny, ThreadExitReturnsCachedBlocks) {
+  hak_stats_t before = Stats();
+  InThread([] {
+    std::vector<void *> v;
+    for (int i = 0; i < 5000; i++) v.push_back(hak_malloc(48));
+    for (void *p : v) hak_free(p);
+  });
+  hak_stats_t after = Stats();
+  EXPECT_EQ(after.tiny_live_blocks, before.tiny_live_blocks);
+  EXPECT_EQ(after.tiny_cached_blocks, before.tiny_cached_blocks);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(Tiny, ObjectsOutliveTheirThreadAndHeapsAreReused) {
+  std::vector<void *> v;
+  InThread([&] {
+    for (int i = 0; i < 3000; i++) v.push_back(hak_malloc(200));
+  });
+  hak_stats_t mid = Stats();
+  EXPECT_GE(mid.heaps_abandoned, 1u);
+  for (void *p : v) hak_free(p);  // remote frees into an abandoned heap
+  InThread([] { hak_free(hak_malloc(200)); });  // adopts a heap, drains its inbox
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_stats_t after = Stats();
+  EXPECT_EQ(after.heaps, mid.heaps) << "a new thread must reuse an abandoned heap";
+}
+
+TEST(Tiny, ProducerConsumerStaysBounded) {
+  const int kItems = 400000;
+  std::vector<std::atomic<void *>> ring(1024);
+  for (auto &a : ring) a.store(nullptr);
+  std::thread prod([&] {
+    for (int i = 0; i < kItems; i++) {
+      void *p = hak_malloc(64 + (i % 7) * 100);
+      auto &slot = ring[i % ring.size()];
+      void *expected = nullptr;
+      while (!slot.compare_exchange_weak(expected, p)) {
+        expected = nullptr;
+        std::this_thread::yield();
+      }
+    }
+  });
+  std::thread cons([&] {
+    for (int i = 0; i < kItems; i++) {
+      auto &slot = ring[i % ring.size()];
+      void *p;
+      while (!(p = slot.exchange(nullptr))) std::this_thread::yield();
+      hak_free(p);
+    }
+  });
+  prod.join();
+  cons.join();
+  hak_stats_t s = Stats();
+  // 400k blocks went through; a bounded set of SuperSlabs must have carried them.
+  EXPECT_LE(s.superslabs_live, 16u);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(Tiny, EmptySlabsAreReusedByOtherClasses) {
+  InThread([] {
+    hak_stats_t before = Stats();
+    for (int round = 0; round < 20; round++) {
+      std::vector<void *> v;
+      size_t n = 16u << (round % 7);  // a different class each round
+      for (int i = 0; i < 1000; i++) v.push_back(hak_malloc(n));
+      for (void *p : v) hak_free(p);
+      hak_thread_flush();
+    }
+    hak_stats_t after = Stats();
+    // No mmap churn: the same few SuperSlabs serve every class in turn.
+    EXPECT_LE(after.superslab_maps - before.superslab_maps, 2u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Tiny, TrimReleasesCachedSuperSlabs) {
+  InThread([] {
+    std::vector<void *> v;
+    for (int i = 0; i < 100000; i++) v.push_back(hak_malloc(512));
+    for (void *p : v) hak_free(p);
+  });
+  hak_trim(0);
+  EXPECT_EQ(Stats().superslabs_cached, 0u);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+}  // namespace
