@@ -156,7 +156,9 @@ static void remote_push_chain(tiny_slab_t *s, void *head, void *tail) {
   uintptr_t old = atomic_load_explicit(&s->remote, memory_order_relaxed);
   do {
     hak_next_set(tail, (void *)(old & ~(uintptr_t)1));
-  } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, (uintptr_t)head | 1, memory_order_release,
+    // acq_rel: when this push is the one that re-queues the slab, it must see the owner's
+    // read of inbox_next (done before the owner's draining exchange) as complete.
+  } while (!atomic_compare_exchange_weak_explicit(&s->remote, &old, (uintptr_t)head | 1, memory_order_acq_rel,
                                                   memory_order_relaxed));
   if (old & 1) return;  // already queued: the slab may be released any time from now on
   tiny_heap_t *owner = ss_of(s)->owner;
@@ -170,7 +172,8 @@ static void drain_inbox(tiny_heap_t *h) {
   tiny_slab_t *s = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
   while (s) {
     tiny_slab_t *next = s->inbox_next;  // read before the slab can be queued again
-    uintptr_t r = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
+    // acq_rel: acquire the pushed blocks; release our read of inbox_next to the next pusher.
+    uintptr_t r = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
     void *head = (void *)(r & ~(uintptr_t)1), *tail = head;
     uint32_t k = 1;
     while (hak_next_get(tail)) tail = hak_next_get(tail), k++;

@@ -8,6 +8,7 @@
 #include "hakmem/config.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
+#include "hakmem/track.h"
 
 static pthread_mutex_t ss_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released first
@@ -107,6 +108,7 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   tiny_slab_t *s = &ss->slabs[i];
   size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << SS_SLAB_SHIFT) - s->begin);
   ss->free_mask &= ~(1u << i);
+  HAK_TRACK_RESET(s->begin, bytes);
   s->cls = (uint8_t)c;
   s->stride = tiny_class_stride[c];
   s->capacity = (uint16_t)((bytes - SS_BLOCK_LEAD) / s->stride);
