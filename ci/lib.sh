@@ -1,0 +1,42 @@
+# ci/lib.sh — helpers shared by the CI steps: run a step, count test targets, time it.
+# Each step adds to CI_PASSED / CI_FAILED (test targets across the whole matrix) and
+# prints one timing line, collected in $CI_LOG_DIR/steps.txt for the closing summary.
+CI_PASSED=${CI_PASSED:-0}
+CI_FAILED=${CI_FAILED:-0}
+CI_LOG_DIR=${CI_LOG_DIR:-$(mktemp -d /tmp/hakmem-ci.XXXXXX)}
+mkdir -p "$CI_LOG_DIR"
+
+# Counts per-target result lines of a `bazel test` log.
+ci_count_bazel() {
+  local log=$1 p f
+  p=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)
+  f=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE|FAILED TO BUILD)' "$log" || true)
+  CI_PASSED=$((CI_PASSED + p))
+  CI_FAILED=$((CI_FAILED + f))
+  echo "$p $f"
+}
+
+# ci_bazel_test NAME ARGS... : runs ./bazelw test ARGS, counts targets; a build failure with
+# no per-target lines counts as one failure.
+ci_bazel_test() {
+  local name=$1; shift
+  local log="$CI_LOG_DIR/$name.log" t0=$SECONDS rc
+  echo "::: $name: ./bazelw test $*"
+  ./bazelw test "$@" >"$log" 2>&1; rc=$?
+  read -r p f < <(ci_count_bazel "$log")
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then CI_FAILED=$((CI_FAILED + 1)); f=1; tail -30 "$log"; fi
+  [ "$f" != 0 ] && grep -E '^//.*(FAILED|TIMEOUT|NO STATUS)' "$log" | head -20
+  echo "$name: $p passed, $f failed, $((SECONDS - t0))s" | tee -a "$CI_LOG_DIR/steps.txt"
+}
+
+# ci_check NAME COMMAND... : a non-Bazel check that counts as one test target.
+ci_check() {
+  local name=$1; shift
+  local log="$CI_LOG_DIR/$name.log" t0=$SECONDS
+  echo "::: $name: $*"
+  if "$@" >"$log" 2>&1; then
+    CI_PASSED=$((CI_PASSED + 1)); echo "$name: passed, $((SECONDS - t0))s" | tee -a "$CI_LOG_DIR/steps.txt"
+  else
+    CI_FAILED=$((CI_FAILED + 1)); tail -40 "$log"; echo "$name: FAILED, $((SECONDS - t0))s" | tee -a "$CI_LOG_DIR/steps.txt"
+  fi
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole CI matrix. Ends with one line "N passed, M failed" (test targets across every
+# step) and exits non-zero if anything failed. Quick mode (CI_QUICK=1) skips the slow steps.
+set -u
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+t_start=$SECONDS
+
+./bazelw --install-only || { echo "0 passed, 1 failed"; exit 1; }
+
+# 1. The README's test command.
+ci_bazel_test default //...
+# 2. Sanitizer matrix (GoogleTest targets are tagged no_msan; msan runs the C tests).
+ci_bazel_test asan --config=asan //...
+ci_bazel_test tsan --config=tsan //...
+ci_bazel_test ubsan --config=ubsan //...
+ci_bazel_test msan --config=msan //...
+# 3. Non-default sides of the phase flags.
+ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters=true //...
+ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false //...
+# 4. The sanitizers can fail: each probe must be caught.
+ci_check sanitizer_probes ci/sanitizer_probes.sh
+# 5. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
+ci_check consumer_workspace ci/consumer.sh
+ci_check preload_programs ci/preload_smoke.sh
+
+echo
+echo "step timings:"
+cat "$CI_LOG_DIR/steps.txt"
+echo "total: $((SECONDS - t_start))s"
+echo "$CI_PASSED passed, $CI_FAILED failed"
+[ "$CI_FAILED" = 0 ]
