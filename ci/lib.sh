@@ -6,14 +6,13 @@ CI_FAILED=${CI_FAILED:-0}
 CI_LOG_DIR=${CI_LOG_DIR:-$(mktemp -d /tmp/hakmem-ci.XXXXXX)}
 mkdir -p "$CI_LOG_DIR"
 
-# Counts per-target result lines of a `bazel test` log.
+# Counts per-target result lines of a `bazel test` log (adds to the totals).
 ci_count_bazel() {
-  local log=$1 p f
-  p=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)
-  f=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE|FAILED TO BUILD)' "$log" || true)
-  CI_PASSED=$((CI_PASSED + p))
-  CI_FAILED=$((CI_FAILED + f))
-  echo "$p $f"
+  local log=$1
+  CI_P=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)
+  CI_F=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE|FAILED TO BUILD)' "$log" || true)
+  CI_PASSED=$((CI_PASSED + CI_P))
+  CI_FAILED=$((CI_FAILED + CI_F))
 }
 
 # ci_bazel_test NAME ARGS... : runs ./bazelw test ARGS, counts targets; a build failure with
@@ -23,7 +22,8 @@ ci_bazel_test() {
   local log="$CI_LOG_DIR/$name.log" t0=$SECONDS rc
   echo "::: $name: ./bazelw test $*"
   ./bazelw test "$@" >"$log" 2>&1; rc=$?
-  read -r p f < <(ci_count_bazel "$log")
+  ci_count_bazel "$log"
+  local p=$CI_P f=$CI_F
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then CI_FAILED=$((CI_FAILED + 1)); f=1; tail -30 "$log"; fi
   [ "$f" != 0 ] && grep -E '^//.*(FAILED|TIMEOUT|NO STATUS)' "$log" | head -20
   echo "$name: $p passed, $f failed, $((SECONDS - t0))s" | tee -a "$CI_LOG_DIR/steps.txt"
