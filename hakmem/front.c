@@ -155,11 +155,7 @@ static HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
 }
 
 void *hak_malloc(size_t size) {
-  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) {
-    void *p = tiny_alloc(tiny_class_of(size));
-    if (HAK_UNLIKELY(!p)) errno = ENOMEM;
-    return p;
-  }
+  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) return tiny_alloc(tiny_class_of(size));  // errno set on NULL
   return front_large_alloc(size, 16);
 }
 
@@ -178,7 +174,10 @@ void hak_free(void *p) {
 #if !HAKMEM_CHECKED
   // Fast path: a SuperSlab pointer whose header says "allocated". Everything else (aligned
   // blocks, large blocks, foreign pointers, double frees) takes the validating slow path.
-  if (HAK_LIKELY(hak_reg_kind(p) == HAK_KIND_SUPERSLAB && ((uintptr_t)p & 15) == 0)) {
+  // One test rejects non-canonical and misaligned pointers before the registry lookup.
+  uintptr_t u = (uintptr_t)p;
+  if (HAK_LIKELY((u & ((~(uintptr_t)0 << HAK_ADDR_BITS) | 15)) == 0 &&
+                 HAK_LOAD_RELAXED(&hak_reg_map[u >> HAK_GRANULE_SHIFT]) == HAK_KIND_SUPERSLAB)) {
     uint8_t h = ((uint8_t *)p)[-1];
     if (HAK_LIKELY((h & TINY_HDR_MAGIC_MASK) == TINY_HDR_ALLOC)) {
       tiny_free(p, h & 0x1f);

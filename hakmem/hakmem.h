@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 
+// HAKMEM builds with -fvisibility=hidden; only this API (and the malloc override) is exported.
+#pragma GCC visibility push(default)
+
 void *hak_malloc(size_t size);
 void hak_free(void *p);
 void *hak_calloc(size_t n, size_t size);
@@ -66,6 +69,8 @@ typedef struct hak_stats {
 int hak_stats_get(hak_stats_t *out);
 // Prints the stats (the HAKMEM_STATS=1 report) to stderr; json != 0 prints one JSON line.
 void hak_stats_print(int json);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -10,10 +10,38 @@
 #include "hakmem/registry.h"
 
 #define PAGE 4096u
-#define LARGE_BUCKETS 1024  // cacheable mappings: up to 4 MiB, direct-indexed by page count
+#define LARGE_BUCKETS 2048  // cacheable mappings: up to 8 MiB, direct-indexed by page count
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static large_hdr_t *cache[LARGE_BUCKETS + 1];  // stacks linked through pad[1]
+static uint64_t cache_bits[(LARGE_BUCKETS + 64) / 64];  // non-empty buckets
+
+// First non-empty bucket in [lo, hi], or 0. Reusing a mapping up to 25% larger than needed
+// keeps the waste bound and makes reuse likely when sizes vary.
+static unsigned cache_find(unsigned lo, unsigned hi) {
+  if (hi > LARGE_BUCKETS) hi = LARGE_BUCKETS;
+  for (unsigned w = lo / 64; w <= hi / 64; w++) {
+    uint64_t bits = cache_bits[w];
+    if (w == lo / 64) bits &= ~0ull << (lo % 64);
+    if (bits) {
+      unsigned b = w * 64 + (unsigned)__builtin_ctzll(bits);
+      return b <= hi ? b : 0;
+    }
+  }
+  return 0;
+}
+static large_hdr_t *cache_pop(unsigned b) {
+  large_hdr_t *h = cache[b];
+  cache[b] = (large_hdr_t *)h->pad[1];
+  if (!cache[b]) cache_bits[b / 64] &= ~(1ull << (b % 64));
+  return h;
+}
+static void cache_push(large_hdr_t *h) {
+  unsigned b = h->bucket;
+  h->pad[1] = (uint64_t)(uintptr_t)cache[b];
+  cache[b] = h;
+  cache_bits[b / 64] |= 1ull << (b % 64);
+}
 static large_stats_t st;
 
 static uint64_t hdr_seal(large_hdr_t *h) { return (uintptr_t)h ^ LARGE_MAGIC; }
@@ -33,9 +61,9 @@ void *large_alloc(size_t size, size_t align, int *fresh) {
   large_hdr_t *h = NULL;
   if (bucket != UINT32_MAX) {
     pthread_mutex_lock(&large_lock);
-    h = cache[bucket];
+    unsigned b = cache_find(bucket, bucket + bucket / 4);
+    h = b ? cache_pop(b) : NULL;
     if (h) {
-      cache[bucket] = (large_hdr_t *)h->pad[1];
       st.cached--;
       st.cached_bytes -= h->map_size;
       st.cache_hits++;
@@ -95,8 +123,7 @@ void large_free(large_hdr_t *h) {
   st.live_bytes -= h->map_size;
   st.frees++;
   if (h->bucket != UINT32_MAX && st.cached_bytes + h->map_size <= (uint64_t)hak_cfg.large_cache_mb << 20) {
-    h->pad[1] = (uint64_t)(uintptr_t)cache[h->bucket];
-    cache[h->bucket] = h;
+    cache_push(h);
     st.cached++;
     st.cached_bytes += h->map_size;
     keep = 1;
@@ -144,8 +171,7 @@ size_t large_trim(void) {
   pthread_mutex_lock(&large_lock);
   for (unsigned b = 0; b <= LARGE_BUCKETS; b++) {
     while (cache[b]) {
-      large_hdr_t *h = cache[b];
-      cache[b] = (large_hdr_t *)h->pad[1];
+      large_hdr_t *h = cache_pop(b);
       h->pad[1] = (uint64_t)(uintptr_t)list;
       list = h;
       st.unmaps++;
@@ -173,6 +199,10 @@ unsigned large_check(void) {
   uint64_t n = 0, bytes = 0;
   pthread_mutex_lock(&large_lock);
   for (unsigned b = 0; b <= LARGE_BUCKETS; b++) {
+    if (!cache[b] != !((cache_bits[b / 64] >> (b % 64)) & 1)) {
+      hak_log("integrity: large cache bucket %u: bitmap bit disagrees with the list", b);
+      bad++;
+    }
     for (large_hdr_t *h = cache[b]; h; h = (large_hdr_t *)h->pad[1]) {
       n++;
       bytes += h->map_size;

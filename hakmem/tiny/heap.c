@@ -5,6 +5,7 @@
 // nothing else writes them (the seeds' "P0" bug was a refill path that forgot one).
 #include "hakmem/tiny/heap.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -266,12 +267,16 @@ static void *dead_alloc(unsigned c) {
   if (!dead_heap) dead_heap = heap_new_locked();
   tiny_heap_t *h = dead_heap;
   pthread_mutex_unlock(&heap_list_lock);
-  if (!h) return NULL;
+  if (!h) {
+    errno = ENOMEM;
+    return NULL;
+  }
   pthread_mutex_lock(&dead_lock);
   drain_inbox(h);
   if (heap_take(h, c, 1, &p)) dead_refilled++;
   pthread_mutex_unlock(&dead_lock);
   if (p) ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  else errno = ENOMEM;
   return p;
 }
 
@@ -285,7 +290,10 @@ void *tiny_alloc_slow(unsigned c) {
     uint32_t want = HAKMEM_BATCH_REFILL ? b->cap / 2 : 1;
     void *chain;
     uint32_t n = heap_take(t->heap, c, want, &chain);
-    if (!n) return NULL;
+    if (!n) {
+      errno = ENOMEM;
+      return NULL;
+    }
     t->refilled += n;
     t->refills++;
     b->head = chain;

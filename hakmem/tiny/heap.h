@@ -53,7 +53,7 @@ typedef struct tiny_heap {
 
 extern HAK_TLS tiny_tls_t tiny_tls;
 
-// Slow paths (heap.c).
+// Slow paths (heap.c). tiny_alloc_slow sets errno to ENOMEM when it returns NULL.
 void *tiny_alloc_slow(unsigned c);
 void tiny_free_slow(void *p, unsigned c);
 // Any thread, any block of the engine: return it to its slab (locally or remotely).
