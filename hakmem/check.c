@@ -46,6 +46,8 @@ static void check_free_block(check_ctx_t *x, const char *list, superslab_t *ss, 
 static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
   unsigned i = s->idx;
   int unassigned = (ss->free_mask >> i) & 1;
+  if (ss->slab_cls[i] != s->cls)
+    FAIL(x, "integrity: SuperSlab %p slab %u: slab_cls says %u, slab says %u", (void *)ss, i, ss->slab_cls[i], s->cls);
   if (s->cls == SS_CLASS_NONE) {
     if (!unassigned) FAIL(x, "integrity: SuperSlab %p slab %u: no class but not in free_mask", (void *)ss, i);
     if (s->used || s->free_count || s->carved)
@@ -124,7 +126,10 @@ static void check_heap(tiny_heap_t *h, void *arg) {
   if (!t) return;
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
     unsigned k = 0;
-    for (void *b = t->bin[c].head; b && k <= t->bin[c].count; b = hak_next_get(b), k++) {
+    uint32_t count = tiny_bin_count(&t->bin[c]);
+    if (t->bin[c].room > t->bin[c].cap)
+      FAIL(x, "integrity: thread cache of heap %p class %u: room %u exceeds cap %u", (void *)h, c, t->bin[c].room, t->bin[c].cap);
+    for (void *b = t->bin[c].head; b && k <= count; b = hak_next_get(b), k++) {
       if (hak_reg_kind(b) != HAK_KIND_SUPERSLAB) {
         FAIL(x, "integrity: thread cache of heap %p class %u: block %p is not in a SuperSlab", (void *)h, c, b);
         break;
@@ -137,8 +142,8 @@ static void check_heap(tiny_heap_t *h, void *arg) {
         FAIL(x, "integrity: thread cache of heap %p class %u: block %p header expected 0x%x, actual 0x%x", (void *)h, c, b,
              TINY_HDR_FREE | c, ((uint8_t *)b)[-1]);
     }
-    if (k != t->bin[c].count)
-      FAIL(x, "integrity: thread cache of heap %p class %u: list length %u, count says %u", (void *)h, c, k, t->bin[c].count);
+    if (k != count)
+      FAIL(x, "integrity: thread cache of heap %p class %u: list length %u, count (cap - room) says %u", (void *)h, c, k, count);
     x->cached_blocks += k;
   }
 }

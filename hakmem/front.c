@@ -14,11 +14,8 @@
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
+#include "hakmem/front_fast.h"
 #include "hakmem/tiny/tiny.h"
-
-#ifndef HAKMEM_CHECKED
-#define HAKMEM_CHECKED 0
-#endif
 
 // Keeps lifecycle.o (fork handlers, exit report) in every static link: init.c only holds a
 // weak reference to it.
@@ -146,7 +143,7 @@ static int front_resolve(void *p, front_res_t *r) {
 
 // ---------------------------------------------------------------- malloc / free
 
-static HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
+HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
   hak_global_init();
   int fresh;
   void *p = large_alloc(size, align, &fresh);
@@ -154,12 +151,10 @@ static HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
   return p;
 }
 
-void *hak_malloc(size_t size) {
-  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) return tiny_alloc(tiny_class_of(size));  // errno set on NULL
-  return front_large_alloc(size, 16);
-}
+void *hak_malloc(size_t size) { return front_malloc(size); }
 
-static HAK_NOINLINE void front_free_slow(void *p, const char *op) {
+HAK_NOINLINE void front_free_slow(void *p, const char *op) {
+  if (!p) return;
   int saved = errno;
   front_res_t r;
   int kind = front_resolve(p, &r);
@@ -169,24 +164,7 @@ static HAK_NOINLINE void front_free_slow(void *p, const char *op) {
   errno = saved;
 }
 
-void hak_free(void *p) {
-  if (HAK_UNLIKELY(!p)) return;
-#if !HAKMEM_CHECKED
-  // Fast path: a SuperSlab pointer whose header says "allocated". Everything else (aligned
-  // blocks, large blocks, foreign pointers, double frees) takes the validating slow path.
-  // One test rejects non-canonical and misaligned pointers before the registry lookup.
-  uintptr_t u = (uintptr_t)p;
-  if (HAK_LIKELY((u & ((~(uintptr_t)0 << HAK_ADDR_BITS) | 15)) == 0 &&
-                 HAK_LOAD_RELAXED(&hak_reg_map[u >> HAK_GRANULE_SHIFT]) == HAK_KIND_SUPERSLAB)) {
-    uint8_t h = ((uint8_t *)p)[-1];
-    if (HAK_LIKELY((h & TINY_HDR_MAGIC_MASK) == TINY_HDR_ALLOC)) {
-      tiny_free(p, h & 0x1f);
-      return;
-    }
-  }
-#endif
-  front_free_slow(p, "free");
-}
+void hak_free(void *p) { front_free(p); }
 
 void hak_free_sized(void *p, size_t size) {
   (void)size;

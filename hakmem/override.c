@@ -7,13 +7,15 @@
 #include <malloc.h>
 #include <stddef.h>
 
+#include "hakmem/front_fast.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
 
 #define HAK_EXPORT __attribute__((visibility("default")))
 
-HAK_EXPORT void *malloc(size_t n) { return hak_malloc(n); }
-HAK_EXPORT void free(void *p) { hak_free(p); }
+// malloc and free inline the fast paths (no extra jump); the rest forward to hak_*.
+HAK_EXPORT void *malloc(size_t n) { return front_malloc(n); }
+HAK_EXPORT void free(void *p) { front_free(p); }
 HAK_EXPORT void cfree(void *p) { hak_free(p); }
 HAK_EXPORT void *calloc(size_t n, size_t s) { return hak_calloc(n, s); }
 HAK_EXPORT void *realloc(void *p, size_t n) { return hak_realloc(p, n); }

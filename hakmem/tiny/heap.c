@@ -255,7 +255,7 @@ static int thread_init(tiny_tls_t *t) {
   pthread_mutex_unlock(&heap_list_lock);
   if (!h) return -1;
   t->heap = h;
-  for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = bin_cap(c);
+  for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
   t->state = TINY_THREAD_ACTIVE;
   if (tiny_key_ready) pthread_setspecific(tiny_key, t);
   return 0;
@@ -297,11 +297,11 @@ void *tiny_alloc_slow(unsigned c) {
     t->refilled += n;
     t->refills++;
     b->head = chain;
-    b->count = n;
+    b->room = b->cap - n;
   }
   void *p = b->head;
   b->head = hak_next_get(p);
-  b->count--;
+  b->room++;
   ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
@@ -317,7 +317,7 @@ void *tiny_alloc_slow(unsigned c) {
 // of the same slab.
 static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) {
   tiny_bin_t *b = &t->bin[c];
-  if (n > b->count) n = b->count;
+  if (n > tiny_bin_count(b)) n = tiny_bin_count(b);
   void *p = b->head;
   uint32_t done = 0;
   while (done < n) {
@@ -340,7 +340,7 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
     done += k;
   }
   b->head = p;
-  b->count -= n;
+  b->room += n;
   t->flushed += n;
   t->flushes++;
 }
@@ -363,10 +363,10 @@ void tiny_free_slow(void *p, unsigned c) {
     }
   }
   tiny_bin_t *b = &t->bin[c];
-  if (b->count >= b->cap) flush_bin(t, t->heap, c, b->cap / 2);
+  if (b->room == 0) flush_bin(t, t->heap, c, b->cap / 2);
   hak_next_set(p, b->head);
   b->head = p;
-  b->count++;
+  b->room--;
 #if HAKMEM_DEBUG_COUNTERS
   t->frees[c]++;
 #endif
@@ -387,7 +387,7 @@ static void fold_counters_locked(tiny_tls_t *t) {
 // abandons the heap. heap_list_lock must be held.
 static void abandon_locked(tiny_tls_t *t) {
   tiny_heap_t *h = t->heap;
-  for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, h, c, t->bin[c].count);
+  for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, h, c, tiny_bin_count(&t->bin[c]));
   drain_inbox(h);
   for (superslab_t *ss = h->owned, *next; ss; ss = next) {
     next = ss->onext;
@@ -413,7 +413,7 @@ void tiny_thread_exit(void) {
 void tiny_flush_thread_cache(void) {
   tiny_tls_t *t = &tiny_tls;
   if (t->state != TINY_THREAD_ACTIVE) return;
-  for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, t->heap, c, t->bin[c].count);
+  for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, t->heap, c, tiny_bin_count(&t->bin[c]));
   drain_inbox(t->heap);
 }
 
@@ -437,7 +437,7 @@ void tiny_totals(tiny_totals_t *out) {
     out->refills += t->refills;
     out->flushes += t->flushes;
     out->remote_pushes += t->remote_pushes;
-    for (unsigned c = 0; c < TINY_NCLASS; c++) out->cached_blocks += t->bin[c].count;
+    for (unsigned c = 0; c < TINY_NCLASS; c++) out->cached_blocks += tiny_bin_count(&t->bin[c]);
 #if HAKMEM_DEBUG_COUNTERS
     for (unsigned c = 0; c < TINY_NCLASS; c++) out->allocs += t->allocs[c], out->frees += t->frees[c];
 #endif

@@ -19,9 +19,14 @@ extern "C" {
 
 typedef struct tiny_bin {
   void *head;
-  uint32_t count;
-  uint32_t cap;  // 0 until the thread is initialised: the first push falls into the slow path
+  // Free slots left (cap - number of cached blocks). Keeping the room rather than the count
+  // makes the free fast path a single compare with zero. 0 until the thread is initialised,
+  // so the first free falls into the slow path.
+  uint32_t room;
+  uint32_t cap;
 } tiny_bin_t;
+
+HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->room; }
 
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
 

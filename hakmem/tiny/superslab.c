@@ -25,6 +25,7 @@ static void ss_init_slabs(superslab_t *ss) {
     memset(s, 0, sizeof *s);
     s->idx = (uint8_t)i;
     s->cls = SS_CLASS_NONE;
+    ss->slab_cls[i] = SS_CLASS_NONE;
     s->begin = (uint8_t *)ss + (i << SS_SLAB_SHIFT) + (i == 0 ? SS_HEADER_BYTES : 0);
   }
 }
@@ -110,6 +111,7 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   ss->free_mask &= ~(1u << i);
   HAK_TRACK_RESET(s->begin, bytes);
   s->cls = (uint8_t)c;
+  ss->slab_cls[i] = (uint8_t)c;
   s->stride = tiny_class_stride[c];
   s->capacity = (uint16_t)((bytes - SS_BLOCK_LEAD) / s->stride);
   s->carved = 0;
@@ -121,6 +123,7 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
 
 void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
   s->cls = SS_CLASS_NONE;
+  ss->slab_cls[s->idx] = SS_CLASS_NONE;
   s->free = NULL;
   s->free_count = 0;
   s->carved = 0;

@@ -57,6 +57,9 @@ typedef struct tiny_slab {
 typedef struct superslab {
   uint64_t magic;
   struct tiny_heap *owner;    // stable while any block of the SuperSlab is out
+  // Class of each slab (SS_CLASS_NONE when unassigned), in the header's first cache line:
+  // free() reads it instead of waiting for the block's own (often cold) header byte.
+  uint8_t slab_cls[SS_NSLABS];
   uint32_t free_mask;         // unassigned slabs
   uint32_t active;            // sum of slabs' used
   uint32_t nonempty[TINY_NCLASS];

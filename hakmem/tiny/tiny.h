@@ -13,8 +13,10 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
   tiny_bin_t *b = &tiny_tls.bin[c];
   void *p = b->head;
   if (HAK_UNLIKELY(!p)) return tiny_alloc_slow(c);
-  b->head = hak_next_get(p);
-  b->count--;
+  void *next = hak_next_get(p);
+  b->head = next;
+  b->room++;
+  __builtin_prefetch(next);  // the next pop of this class reads *next
   ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
@@ -28,13 +30,13 @@ HAK_INLINE void tiny_free(void *p, unsigned c) {
   ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_FREE | c);
   HAK_TRACK_FREE(p, tiny_usable(c));
   tiny_bin_t *b = &tiny_tls.bin[c];
-  if (HAK_UNLIKELY(b->count >= b->cap)) {
+  if (HAK_UNLIKELY(b->room == 0)) {
     tiny_free_slow(p, c);
     return;
   }
   hak_next_set(p, b->head);
   b->head = p;
-  b->count++;
+  b->room--;
 #if HAKMEM_DEBUG_COUNTERS
   tiny_tls.frees[c]++;
 #endif

@@ -1,0 +1,46 @@
+// front_fast.h — the inline fast paths of malloc and free, shared by the hak_* API
+// (front.c) and the malloc override (override.c) so neither adds a call or jump.
+// Everything that is not a thread-cache hit leaves through a tail call to front.c.
+#ifndef HAKMEM_FRONT_FAST_H
+#define HAKMEM_FRONT_FAST_H
+
+#include "hakmem/internal.h"
+#include "hakmem/registry.h"
+#include "hakmem/tiny/tiny.h"
+
+#ifndef HAKMEM_CHECKED
+#define HAKMEM_CHECKED 0
+#endif
+
+void *front_large_alloc(size_t size, size_t align);
+void front_free_slow(void *p, const char *op);
+
+HAK_INLINE void *front_malloc(size_t size) {
+  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) return tiny_alloc(tiny_class_of(size));  // errno set on NULL
+  return front_large_alloc(size, 16);
+}
+
+HAK_INLINE void front_free(void *p) {
+#if !HAKMEM_CHECKED
+  // Fast path: a SuperSlab pointer whose header says "allocated". One test rejects NULL,
+  // non-canonical and misaligned pointers before the registry lookup; everything else
+  // (NULL, aligned blocks, large blocks, foreign pointers, double frees) takes the
+  // validating slow path.
+  uintptr_t u = (uintptr_t)p;
+  if (HAK_LIKELY((u & ((~(uintptr_t)0 << HAK_ADDR_BITS) | 15)) == 0 &&
+                 HAK_LOAD_RELAXED(&hak_reg_map[u >> HAK_GRANULE_SHIFT]) == HAK_KIND_SUPERSLAB)) {
+    // The class comes from the SuperSlab header (hot); the block's header byte, often in a
+    // cold line, is only compared, so its load is off the critical path. A mismatch (free
+    // block, aligned marker, corruption, unassigned slab) takes the slow path.
+    superslab_t *ss = ss_of(p);
+    unsigned c = ss->slab_cls[(u >> SS_SLAB_SHIFT) & (SS_NSLABS - 1)];
+    if (HAK_LIKELY(((uint8_t *)p)[-1] == (uint8_t)(TINY_HDR_ALLOC | c))) {
+      tiny_free(p, c);
+      return;
+    }
+  }
+#endif
+  front_free_slow(p, "free");
+}
+
+#endif
