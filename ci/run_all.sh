@@ -20,7 +20,9 @@ ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters
 ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false //...
 # 4. The sanitizers can fail: each probe must be caught.
 ci_check sanitizer_probes ci/sanitizer_probes.sh
-# 5. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
+# 5. Fuzzers: brief libFuzzer runs (ASan+UBSan, one under MSan) and an AFL++ run.
+ci_check fuzz_brief ci/fuzz.sh
+# 6. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
 ci_check consumer_workspace ci/consumer.sh
 ci_check preload_programs ci/preload_smoke.sh
 

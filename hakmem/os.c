@@ -2,6 +2,7 @@
 // Never allocates: /proc is read with open/read into stack buffers.
 #define _GNU_SOURCE
 #include "hakmem/os.h"
+#include "hakmem/track.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +13,11 @@
 
 void *hak_os_map(size_t size) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
+  if (p == MAP_FAILED) return NULL;
+  // ASan keeps our poisoning of an address range after munmap; a new mapping that lands
+  // there must start clean.
+  HAK_TRACK_RESET(p, size);
+  return p;
 }
 
 void *hak_os_map_aligned(size_t size, size_t align) {
@@ -28,7 +33,10 @@ void *hak_os_map_aligned(size_t size, size_t align) {
   return (void *)base;
 }
 
-void hak_os_unmap(void *p, size_t size) { munmap(p, size); }
+void hak_os_unmap(void *p, size_t size) {
+  HAK_TRACK_RESET(p, size);
+  munmap(p, size);
+}
 
 void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every fuzzer briefly: libFuzzer under ASan+UBSan (FUZZ_SECONDS each, default 60),
+# one under MSan, and an AFL++ build plus a short afl-fuzz run of the same harness.
+# New corpus units go to a temporary directory, never into the source tree.
+set -u
+cd "$(dirname "$0")/.."
+secs=${FUZZ_SECONDS:-60}
+fuzzers=$(sed -n 's/^ *name = "\([a-z_]*_fuzzer\)",/\1/p' fuzz/BUILD.bazel)
+fail=0
+./bazelw build --config=fuzz $(for f in $fuzzers; do echo "//fuzz:$f"; done) >/dev/null 2>&1 || { echo "fuzz build failed"; exit 1; }
+BIN=$(./bazelw info --config=fuzz bazel-bin 2>/dev/null)
+for f in $fuzzers; do
+  corpus=$(sed -n "/name = \"$f\"/,/)/s/.*corpus = \"\\([a-z_]*\\)\".*/\\1/p" fuzz/BUILD.bazel)
+  work=$(mktemp -d)
+  if "$BIN/fuzz/$f" -max_total_time="$secs" -artifact_prefix="$work/" "$work" "fuzz/corpus/$corpus" >"$work/log" 2>&1; then
+    echo "$f (asan+ubsan): $(grep -E '^Done' "$work/log")  $(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9/a-z]+' "$work/log" | tail -1)"
+  else
+    echo "$f (asan+ubsan): CRASH"; grep -A20 -E "ERROR|ops_fuzzer:|hakmem:" "$work/log" | head -40; ls "$work"/crash-* 2>/dev/null; fail=1
+  fi
+  rm -rf "$work"
+done
+# MSan: the op-sequence fuzzer under MemorySanitizer.
+if ./bazelw build --config=fuzz-msan //fuzz:ops_fuzzer >/dev/null 2>&1; then
+  MB=$(./bazelw info --config=fuzz-msan bazel-bin 2>/dev/null)
+  work=$(mktemp -d)
+  if "$MB/fuzz/ops_fuzzer" -max_total_time="$((secs / 2))" "$work" fuzz/corpus/ops >"$work/log" 2>&1; then
+    echo "ops_fuzzer (msan): $(grep -E '^Done' "$work/log")"
+  else
+    echo "ops_fuzzer (msan): CRASH"; grep -A20 -E "WARNING|ERROR" "$work/log" | head -30; fail=1
+  fi
+  rm -rf "$work"
+else
+  echo "ops_fuzzer (msan): build failed"; fail=1
+fi
+# AFL++: the same harness through libAFLDriver (persistent mode).
+if ./bazelw build --config=afl //fuzz:ops_fuzzer >/dev/null 2>&1; then
+  AB=$(./bazelw info --config=afl bazel-bin 2>/dev/null)
+  out=$(mktemp -d)
+  AFL_NO_UI=1 timeout $((secs / 3 + 30)) afl-fuzz -V $((secs / 3)) -i fuzz/corpus/ops -o "$out" -- "$AB/fuzz/ops_fuzzer" >"$out/log" 2>&1
+  crashes=$(sed -n 's/^saved_crashes *: //p' "$out/default/fuzzer_stats" 2>/dev/null)
+  execs=$(sed -n 's/^execs_done *: //p' "$out/default/fuzzer_stats" 2>/dev/null)
+  if [ -n "$execs" ] && [ "${crashes:-1}" = 0 ]; then echo "ops_fuzzer (afl++): $execs execs, 0 crashes"
+  else echo "ops_fuzzer (afl++): failed (execs ${execs:-none}, crashes ${crashes:-?})"; tail -20 "$out/log"; fail=1; fi
+  rm -rf "$out"
+else
+  echo "ops_fuzzer (afl++): build failed"; fail=1
+fi
+exit $fail
