@@ -232,6 +232,7 @@ static tiny_heap_t *heap_new_locked(void) {
   }
   tiny_heap_t *h = pool++;
   pool_left--;
+  pthread_mutex_init(&h->lock, NULL);
   h->all_next = heaps_all;
   heaps_all = h;
   n_heaps++;
@@ -289,13 +290,17 @@ void *tiny_alloc_slow(unsigned c) {
   if (!b->head) {
     uint32_t want = HAKMEM_BATCH_REFILL ? b->cap / 2 : 1;
     void *chain;
+    pthread_mutex_lock(&t->heap->lock);
     uint32_t n = heap_take(t->heap, c, want, &chain);
+    if (n) {
+      t->refilled += n;
+      t->refills++;
+    }
+    pthread_mutex_unlock(&t->heap->lock);
     if (!n) {
       errno = ENOMEM;
       return NULL;
     }
-    t->refilled += n;
-    t->refills++;
     b->head = chain;
     b->room = b->cap - n;
   }
@@ -363,7 +368,11 @@ void tiny_free_slow(void *p, unsigned c) {
     }
   }
   tiny_bin_t *b = &t->bin[c];
-  if (b->room == 0) flush_bin(t, t->heap, c, b->cap / 2);
+  if (b->room == 0) {
+    pthread_mutex_lock(&t->heap->lock);
+    flush_bin(t, t->heap, c, b->cap / 2);
+    pthread_mutex_unlock(&t->heap->lock);
+  }
   hak_next_set(p, b->head);
   b->head = p;
   b->room--;
@@ -387,12 +396,14 @@ static void fold_counters_locked(tiny_tls_t *t) {
 // abandons the heap. heap_list_lock must be held.
 static void abandon_locked(tiny_tls_t *t) {
   tiny_heap_t *h = t->heap;
+  pthread_mutex_lock(&h->lock);
   for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, h, c, tiny_bin_count(&t->bin[c]));
   drain_inbox(h);
   for (superslab_t *ss = h->owned, *next; ss; ss = next) {
     next = ss->onext;
     if (ss->active == 0) heap_release_ss(h, ss);
   }
+  pthread_mutex_unlock(&h->lock);
   fold_counters_locked(t);
   h->tls = NULL;
   h->abandoned_next = heaps_abandoned;
@@ -413,12 +424,17 @@ void tiny_thread_exit(void) {
 void tiny_flush_thread_cache(void) {
   tiny_tls_t *t = &tiny_tls;
   if (t->state != TINY_THREAD_ACTIVE) return;
+  pthread_mutex_lock(&t->heap->lock);
   for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, t->heap, c, tiny_bin_count(&t->bin[c]));
   drain_inbox(t->heap);
+  pthread_mutex_unlock(&t->heap->lock);
 }
 
 void tiny_collect(void) {
-  if (tiny_tls.state == TINY_THREAD_ACTIVE) drain_inbox(tiny_tls.heap);
+  if (tiny_tls.state != TINY_THREAD_ACTIVE) return;
+  pthread_mutex_lock(&tiny_tls.heap->lock);
+  drain_inbox(tiny_tls.heap);
+  pthread_mutex_unlock(&tiny_tls.heap->lock);
 }
 
 // ---------------------------------------------------------------- introspection
@@ -459,11 +475,13 @@ void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg) {
 void tiny_trim_abandoned(void) {
   pthread_mutex_lock(&heap_list_lock);
   for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
+    pthread_mutex_lock(&h->lock);
     drain_inbox(h);
     for (superslab_t *ss = h->owned, *next; ss; ss = next) {
       next = ss->onext;
       if (ss->active == 0) heap_release_ss(h, ss);
     }
+    pthread_mutex_unlock(&h->lock);
   }
   pthread_mutex_unlock(&heap_list_lock);
 }
@@ -472,6 +490,7 @@ void tiny_trim_abandoned(void) {
 
 void tiny_fork_prepare(void) {
   pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_lock(&h->lock);
   pthread_mutex_lock(&dead_lock);
   ss_lock_all();
 }
@@ -479,16 +498,27 @@ void tiny_fork_prepare(void) {
 void tiny_fork_parent(void) {
   ss_unlock_all();
   pthread_mutex_unlock(&dead_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&heap_list_lock);
 }
 
 void tiny_fork_child(void) {
   ss_unlock_all();
   pthread_mutex_unlock(&dead_lock);
-  // The other threads are gone but their caches are still mapped: return their blocks so
-  // the child's counters stay exact, and abandon their heaps for reuse.
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_unlock(&h->lock);
+  // The other threads are gone. Their heaps were consistent (we held their locks), but
+  // their thread caches may have been mid-update on a fast path, so they are not touched:
+  // the blocks in them stay counted as out of their slabs (leaked to the child), the
+  // threads' refill/flush counters (only changed under the heap lock) are folded into the
+  // totals, and the heaps are abandoned for reuse.
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
-    if (h->tls && h->tls != &tiny_tls) abandon_locked(h->tls);
+    tiny_tls_t *t = h->tls;
+    if (!t || t == &tiny_tls) continue;
+    fold_counters_locked(t);
+    h->tls = NULL;
+    h->abandoned_next = heaps_abandoned;
+    heaps_abandoned = h;
+    n_abandoned++;
   }
   pthread_mutex_unlock(&heap_list_lock);
 }

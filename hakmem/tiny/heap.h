@@ -7,6 +7,7 @@
 #ifndef HAKMEM_TINY_HEAP_H
 #define HAKMEM_TINY_HEAP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ typedef struct tiny_tls {
 } tiny_tls_t;
 
 typedef struct tiny_heap {
+  // Held by the owner during every slow-path operation on this heap (refill, flush, drain,
+  // abandon), never on the fast path. Its only purpose is fork: the prepare handler takes
+  // every heap's lock so no heap is caught half-updated when the child is created.
+  pthread_mutex_t lock;
   superslab_t *avail[TINY_NCLASS];  // SuperSlabs with nonempty[c] != 0
   superslab_t *with_free;           // SuperSlabs with unassigned slabs
   superslab_t *owned;               // every owned SuperSlab
@@ -86,7 +91,8 @@ void tiny_flush_thread_cache(void);
 // Drains this thread's heap inbox (remote frees waiting for it).
 void tiny_collect(void);
 
-// fork support: lock order is heap list, then dead-thread heap, then SuperSlab cache.
+// fork support: lock order is heap list, every heap (list order), dead-thread heap, then
+// SuperSlab cache.
 void tiny_fork_prepare(void);
 void tiny_fork_parent(void);
 void tiny_fork_child(void);
