@@ -22,7 +22,11 @@ ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_sla
 ci_check sanitizer_probes ci/sanitizer_probes.sh
 # 5. Fuzzers: brief libFuzzer runs (ASan+UBSan, one under MSan) and an AFL++ run.
 ci_check fuzz_brief ci/fuzz.sh
-# 6. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
+# 6. The TSan gate over the stress suite (long when lock-free code changed), and proof that
+#    it catches an injected race.
+ci_check tsan_gate ci/tsan_gate.sh --auto
+ci_check tsan_gate_catches_race ci/tsan_gate.sh --seconds-per-mode=3 --expect-race --//cfg:inject_bug=remote_race
+# 7. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
 ci_check consumer_workspace ci/consumer.sh
 ci_check preload_programs ci/preload_smoke.sh
 

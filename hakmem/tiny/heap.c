@@ -119,7 +119,12 @@ static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, 
   }
   if (tail) hak_next_set(tail, NULL);
   if (n && ss->active == 0) h->n_empty--;
+#if HAKMEM_INJECT_REFILL_COUNTER
+  // Deliberate bug (--//cfg:inject_bug=refill_counter): a full batch forgets one block.
+  s->used = (uint16_t)(s->used + n - (n == want && n > 4));
+#else
   s->used = (uint16_t)(s->used + n);
+#endif
   ss->active += n;
   if (!slab_has_free(s)) clear_nonempty(h, ss, s);
   *out = head;
@@ -172,9 +177,16 @@ static void remote_push_chain(tiny_slab_t *s, void *head, void *tail) {
 static void drain_inbox(tiny_heap_t *h) {
   tiny_slab_t *s = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
   while (s) {
+#if HAKMEM_INJECT_REMOTE_RACE
+    // Deliberate bug (--//cfg:inject_bug=remote_race): the link is read after the slab was
+    // released to pushers, who may already be rewriting it.
+    uintptr_t r = atomic_exchange_explicit(&s->remote, 0, memory_order_relaxed);
+    tiny_slab_t *next = s->inbox_next;
+#else
     tiny_slab_t *next = s->inbox_next;  // read before the slab can be queued again
     // acq_rel: acquire the pushed blocks; release our read of inbox_next to the next pusher.
     uintptr_t r = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
+#endif
     void *head = (void *)(r & ~(uintptr_t)1), *tail = head;
     uint32_t k = 1;
     while (hak_next_get(tail)) tail = hak_next_get(tail), k++;
