@@ -34,14 +34,16 @@ fi
 HAKMEM_EXTRA_PKGS="cmake ninja-build python3 xz-utils dpkg-dev" ./bazelw --install-only
 mkdir -p "$CACHE/src"
 cd "$CACHE/src"
-if ! ls -d llvm-toolchain-16*/ >/dev/null 2>&1; then
+if ! [ -d "$(ls -d llvm-toolchain-16*/ 2>/dev/null | head -1)/libcxx" ]; then
   apt-get source --download-only llvm-toolchain-16 >/dev/null
   tarball=$(ls llvm-toolchain-16_*.orig.tar.xz | head -1)
-  tar -xJf "$tarball" --wildcards '*/libcxx/*' '*/libcxxabi/*' '*/runtimes/*' '*/cmake/*' '*/libunwind/*' '*/llvm/utils/lit/*' \
-    '*/llvm/cmake/*' '*/third-party/*' 2>/dev/null || tar -xJf "$tarball" --wildcards '*/libcxx/*' '*/libcxxabi/*' '*/runtimes/*' '*/cmake/*' '*/libunwind/*' '*/llvm/utils/lit/*'
+  # Only the runtimes and what their CMake needs (87 MB of the 136 MB tarball).
+  tar -xJf "$tarball" --wildcards '*/libcxx/*' '*/libcxxabi/*' '*/runtimes/*' '*/cmake/*' '*/libunwind/*' \
+    '*/llvm/utils/lit/*' '*/llvm/utils/llvm-lit/*'
 fi
 S=$(ls -d "$CACHE"/src/llvm-toolchain-16*/ | head -1)
 B=$CACHE/build
+rm -rf "$B"
 cmake -G Ninja -S "$S/runtimes" -B "$B" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 \
   -DLLVM_ENABLE_RUNTIMES="libcxx;libcxxabi" -DLLVM_USE_SANITIZER=MemoryWithOrigins \

@@ -96,15 +96,15 @@ static int front_resolve(void *p, front_res_t *r) {
       r->why = "misaligned pointer inside a SuperSlab (interior pointer)";
       return RES_BAD;
     }
-    uint8_t h = ((uint8_t *)p)[-1];
+    uint8_t h = hak_peek8((uint8_t *)p - 1);
     if (h == TINY_HDR_ALIGNED) {
-      uint8_t *u = (uint8_t *)p - *(uint32_t *)((uint8_t *)p - 8);
+      uint8_t *u = (uint8_t *)p - hak_peek32((uint8_t *)p - 8);
       if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15)) {
         r->why = "corrupted aligned-block header";
         return RES_BAD;
       }
       p = u;
-      h = u[-1];
+      h = hak_peek8(u - 1);
     }
     unsigned c = h & 0x1f;
     r->block = p;

@@ -34,7 +34,7 @@ HAK_INLINE void front_free(void *p) {
     // block, aligned marker, corruption, unassigned slab) takes the slow path.
     superslab_t *ss = ss_of(p);
     unsigned c = ss->slab_cls[(u >> SS_SLAB_SHIFT) & (SS_NSLABS - 1)];
-    if (HAK_LIKELY(((uint8_t *)p)[-1] == (uint8_t)(TINY_HDR_ALLOC | c))) {
+    if (HAK_LIKELY(hak_peek8((uint8_t *)p - 1) == (uint8_t)(TINY_HDR_ALLOC | c))) {
       tiny_free(p, c);
       return;
     }

@@ -31,4 +31,16 @@ HAK_INLINE void hak_next_set(void *b, void *n) { *(void **)b = n; }
 #define HAK_TRACK_RESET(p, n) ((void)0)
 #endif
 
+// Validation reads of bytes that may belong to a user's block (an interior or foreign
+// pointer's "header"): under MSan they must not count as uses of uninitialised memory.
+#if defined(HAK_MSAN)
+__attribute__((no_sanitize("memory"))) static inline uint8_t hak_peek8(const void *p) { return *(const uint8_t *)p; }
+__attribute__((no_sanitize("memory"))) static inline uint32_t hak_peek32(const void *p) { return *(const uint32_t *)p; }
+__attribute__((no_sanitize("memory"))) static inline uint64_t hak_peek64(const void *p) { return *(const uint64_t *)p; }
+#else
+HAK_INLINE uint8_t hak_peek8(const void *p) { return *(const uint8_t *)p; }
+HAK_INLINE uint32_t hak_peek32(const void *p) { return *(const uint32_t *)p; }
+HAK_INLINE uint64_t hak_peek64(const void *p) { return *(const uint64_t *)p; }
+#endif
+
 #endif

@@ -8,6 +8,7 @@
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
+#include "hakmem/track.h"
 
 #define PAGE 4096u
 #define LARGE_BUCKETS 2048  // cacheable mappings: up to 8 MiB, direct-indexed by page count
@@ -103,7 +104,7 @@ large_hdr_t *large_lookup(void *p) {
   if (u & 15) return NULL;
   if ((u & (HAK_GRANULE - 1)) < LARGE_HDR && hak_reg_kind((void *)(u - LARGE_HDR)) != HAK_KIND_LARGE_TAIL) return NULL;
   large_hdr_t *h = (large_hdr_t *)(u - LARGE_HDR);
-  if (h->magic != LARGE_MAGIC || h->pad[0] != hdr_seal(h)) return NULL;
+  if (hak_peek64(&h->magic) != LARGE_MAGIC || hak_peek64(&h->pad[0]) != hdr_seal(h)) return NULL;
   return h;
 }
 
