@@ -38,16 +38,20 @@ static void check_free_block(check_ctx_t *x, const char *list, superslab_t *ss, 
     return;
   }
   uint8_t h = ((uint8_t *)b)[-1];
-  if (h != (TINY_HDR_FREE | s->cls))
+  if (h != TINY_HDR_FREE_OF(s->cls))
     FAIL(x, "integrity: %s of slab %u of SuperSlab %p: block %p header expected 0x%x, actual 0x%x", list, s->idx,
-         (void *)ss, b, TINY_HDR_FREE | s->cls, h);
+         (void *)ss, b, TINY_HDR_FREE_OF(s->cls), h);
 }
 
 static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
   unsigned i = s->idx;
   int unassigned = (ss->free_mask >> i) & 1;
-  if (ss->slab_cls[i] != s->cls)
-    FAIL(x, "integrity: SuperSlab %p slab %u: slab_cls says %u, slab says %u", (void *)ss, i, ss->slab_cls[i], s->cls);
+  for (unsigned u = 0; u < SS_NUNITS; u++)
+    if (ss->unit_slab[u] == i && ss->slab_cls[u] != s->cls)
+      FAIL(x, "integrity: SuperSlab %p slab %u: slab_cls of unit %u says %u, slab says %u", (void *)ss, i, u, ss->slab_cls[u],
+           s->cls);
+  if (s->cls != SS_CLASS_NONE && ss_kind_of_class(s->cls) != ss->kind)
+    FAIL(x, "integrity: SuperSlab %p slab %u: class %u does not belong in a kind-%u SuperSlab", (void *)ss, i, s->cls, ss->kind);
   if (s->cls == SS_CLASS_NONE) {
     if (!unassigned) FAIL(x, "integrity: SuperSlab %p slab %u: no class but not in free_mask", (void *)ss, i);
     if (s->used || s->free_count || s->carved)
@@ -92,7 +96,8 @@ static void check_superslab(check_ctx_t *x, superslab_t *ss, tiny_heap_t *owner)
     return;
   }
   uint64_t sum = 0;
-  for (unsigned i = 0; i < SS_NSLABS; i++) {
+  if (ss->free_mask & ~ss_all_slabs(ss)) FAIL(x, "integrity: SuperSlab %p: free_mask 0x%x beyond its %u slabs", (void *)ss, ss->free_mask, ss->nslabs);
+  for (unsigned i = 0; i < ss->nslabs; i++) {
     check_slab(x, ss, &ss->slabs[i]);
     sum += ss->slabs[i].used;
   }
@@ -138,9 +143,9 @@ static void check_heap(tiny_heap_t *h, void *arg) {
       if (s->cls != c || !block_in_slab(s, b))
         FAIL(x, "integrity: thread cache of heap %p class %u: block %p belongs to a slab of class %u or is misaligned", (void *)h,
              c, b, s->cls);
-      else if (((uint8_t *)b)[-1] != (TINY_HDR_FREE | c))
+      else if (((uint8_t *)b)[-1] != TINY_HDR_FREE_OF(c))
         FAIL(x, "integrity: thread cache of heap %p class %u: block %p header expected 0x%x, actual 0x%x", (void *)h, c, b,
-             TINY_HDR_FREE | c, ((uint8_t *)b)[-1]);
+             TINY_HDR_FREE_OF(c), ((uint8_t *)b)[-1]);
     }
     if (k != count)
       FAIL(x, "integrity: thread cache of heap %p class %u: list length %u, count (cap - room) says %u", (void *)h, c, k, count);

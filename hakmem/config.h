@@ -15,7 +15,8 @@ typedef struct hak_config {
   long invalid_free;     // HAKMEM_INVALID_FREE: abort|warn|pass
   long stats;            // HAKMEM_STATS: 0, 1 (text report at exit) or json
   long ss_cache_max;     // HAKMEM_SS_CACHE_MAX: empty SuperSlabs kept mapped (global cap)
-  long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class
+  long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class (<= 8 KiB blocks)
+  long pool_cache_bytes; // HAKMEM_POOL_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
   long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: bytes of freed large blocks kept mapped
 } hak_config_t;
 

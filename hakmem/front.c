@@ -106,14 +106,20 @@ static int front_resolve(void *p, front_res_t *r) {
       p = u;
       h = hak_peek8(u - 1);
     }
-    unsigned c = h & 0x1f;
+    // The class comes from the slab; the header must agree with it.
+    superslab_t *ss = ss_of(p);
+    unsigned c = ss->slab_cls[((uintptr_t)p >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
     r->block = p;
     r->cls = c;
-    if ((h & TINY_HDR_MAGIC_MASK) == TINY_HDR_FREE) {
+    if (c == SS_CLASS_NONE) {
+      r->why = "pointer into an unused slab (not a live block)";
+      return RES_BAD;
+    }
+    if (h == TINY_HDR_FREE_OF(c)) {
       r->why = "double free (block is already free)";
       return RES_BAD;
     }
-    if ((h & TINY_HDR_MAGIC_MASK) != TINY_HDR_ALLOC) {
+    if (h != TINY_HDR_ALLOC_OF(c)) {
       r->why = "corrupted block header or interior pointer";
       return RES_BAD;
     }
@@ -183,7 +189,7 @@ void *hak_calloc(size_t n, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  if (total <= TINY_ENGINE_MAX) {
+  if (total <= TINY_POOL_MAX) {
     void *p = hak_malloc(total);
     if (p) memset(p, 0, total);
     return p;
@@ -301,7 +307,7 @@ void *hak_realloc(void *p, size_t size) {
     if (size <= usable && (size > usable / 2 || usable <= 32)) return p;
   } else {
     usable = r.lh->usable;
-    if (size > TINY_ENGINE_MAX) {
+    if (size > TINY_POOL_MAX) {
       if (size <= usable && size > usable / 2) return p;
       void *q = large_realloc(r.lh, size);
       if (q) return q;

@@ -16,8 +16,11 @@ void *front_large_alloc(size_t size, size_t align);
 void front_free_slow(void *p, const char *op);
 
 HAK_INLINE void *front_malloc(size_t size) {
-  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) return tiny_alloc(tiny_class_of(size));  // errno set on NULL
-  return front_large_alloc(size, 16);
+  unsigned c;
+  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) c = tiny_class_of(size);
+  else if (size <= TINY_POOL_MAX) c = tiny_pool_class_of(size);
+  else return front_large_alloc(size, 16);
+  return tiny_alloc(c);  // errno set on NULL
 }
 
 HAK_INLINE void front_free(void *p) {
@@ -33,8 +36,8 @@ HAK_INLINE void front_free(void *p) {
     // cold line, is only compared, so its load is off the critical path. A mismatch (free
     // block, aligned marker, corruption, unassigned slab) takes the slow path.
     superslab_t *ss = ss_of(p);
-    unsigned c = ss->slab_cls[(u >> SS_SLAB_SHIFT) & (SS_NSLABS - 1)];
-    if (HAK_LIKELY(hak_peek8((uint8_t *)p - 1) == (uint8_t)(TINY_HDR_ALLOC | c))) {
+    unsigned c = ss->slab_cls[(u >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
+    if (HAK_LIKELY(hak_peek8((uint8_t *)p - 1) == TINY_HDR_ALLOC_OF(c))) {
       tiny_free(p, c);
       return;
     }

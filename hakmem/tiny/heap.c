@@ -66,12 +66,12 @@ static void avail_unlink(tiny_heap_t *h, superslab_t *ss, unsigned c) {
 static void free_link(tiny_heap_t *h, superslab_t *ss) {
   if (ss->in_free_list) return;
   ss->in_free_list = 1;
-  DLIST_LINK(&h->with_free, ss, fnext, fprev);
+  DLIST_LINK(&h->with_free[ss->kind], ss, fnext, fprev);
 }
 static void free_unlink(tiny_heap_t *h, superslab_t *ss) {
   if (!ss->in_free_list) return;
   ss->in_free_list = 0;
-  DLIST_UNLINK(&h->with_free, ss, fnext, fprev);
+  DLIST_UNLINK(&h->with_free[ss->kind], ss, fnext, fprev);
 }
 
 static void heap_release_ss(tiny_heap_t *h, superslab_t *ss) {
@@ -106,7 +106,7 @@ static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, 
     s->free = hak_next_get(tail);
   }
   s->free_count = (uint16_t)(s->free_count - n);
-  const uint8_t hdr = (uint8_t)(TINY_HDR_FREE | s->cls);
+  const uint8_t hdr = TINY_HDR_FREE_OF(s->cls);
   while (n < want && s->carved < s->capacity) {
     uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)s->carved * s->stride;
     b[-1] = hdr;
@@ -205,9 +205,10 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out)
     ss = h->avail[c];
   }
   if (!ss) {
-    ss = h->with_free;
+    unsigned kind = ss_kind_of_class(c);
+    ss = h->with_free[kind];
     if (!ss) {
-      ss = ss_acquire(h);
+      ss = ss_acquire(h, kind);
       if (!ss) return 0;
       DLIST_LINK(&h->owned, ss, onext, oprev);
       h->n_owned++;
@@ -223,6 +224,10 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out)
 }
 
 static uint32_t bin_cap(unsigned c) {
+  if (c >= TINY_SMALL_NCLASS) {  // 10–64 KiB blocks: a byte budget of its own
+    long cap = hak_cfg.pool_cache_bytes / tiny_class_stride[c];
+    return (uint32_t)(cap < 4 ? 4 : cap > 64 ? 64 : cap);
+  }
   long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
   if (cap < 16) cap = 16;
   if (cap > 512) cap = 512;
@@ -288,7 +293,7 @@ static void *dead_alloc(unsigned c) {
   drain_inbox(h);
   if (heap_take(h, c, 1, &p)) dead_refilled++;
   pthread_mutex_unlock(&dead_lock);
-  if (p) ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  if (p) ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
   else errno = ENOMEM;
   return p;
 }
@@ -319,7 +324,7 @@ void *tiny_alloc_slow(unsigned c) {
   void *p = b->head;
   b->head = hak_next_get(p);
   b->room++;
-  ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
   t->allocs[c]++;

@@ -50,7 +50,7 @@ typedef struct tiny_heap {
   // every heap's lock so no heap is caught half-updated when the child is created.
   pthread_mutex_t lock;
   superslab_t *avail[TINY_NCLASS];  // SuperSlabs with nonempty[c] != 0
-  superslab_t *with_free;           // SuperSlabs with unassigned slabs
+  superslab_t *with_free[SS_NKINDS];  // SuperSlabs with unassigned slabs, per kind
   superslab_t *owned;               // every owned SuperSlab
   _Atomic(tiny_slab_t *) inbox;     // slabs with remote frees to drain
   tiny_tls_t *tls;                  // attached thread's cache, NULL when abandoned

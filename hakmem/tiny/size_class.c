@@ -1,9 +1,10 @@
 // size_class.c — stride table and the request→class lookup table (see size_class.h).
 #include "hakmem/tiny/size_class.h"
 
-const uint16_t tiny_class_stride[TINY_NCLASS] = {
-    16,   32,   48,   64,   80,   96,   112,  128,  160,  192,  224,  256,  320,  384,  448,  512,
-    640,  768,  896,  1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
+const uint32_t tiny_class_stride[TINY_NCLASS] = {
+    16,    32,    48,    64,    80,    96,    112,   128,   160,   192,   224,   256,   320,   384,   448,
+    512,   640,   768,   896,   1024,  1280,  1536,  1792,  2048,  2560,  3072,  3584,  4096,  5120,  6144,
+    7168,  8192,  10240, 12288, 14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
 };
 
 // Entry i serves requests n with (n + 16) / 16 == i, i.e. it needs stride >= 16 * i.
@@ -25,3 +26,15 @@ const uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1] = {
     R64(28), R64(29), R64(30), R64(31),                      // 5120..8192
 };
 _Static_assert(sizeof tiny_class_lut == 513, "lut covers requests 0..8191");
+
+// Entry i serves requests n with (n + 1024) / 1024 == i (needs stride >= 1024 * i), for
+// 8192 <= n <= 65535, i.e. i = 9..64.
+const uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1] = {
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,  // i = 0..10 (0..8 unused) -> 10240
+    33, 33,                                      // 12288
+    34, 34,                                      // 14336
+    35, 35,                                      // 16384
+    R4(36), R4(37), R4(38), R4(39),              // 20480 .. 32768
+    R8(40), R8(41), R8(42), R8(43),              // 40960 .. 65536
+};
+_Static_assert(sizeof tiny_pool_lut == 65, "pool lut covers requests 8192..65535");

@@ -7,9 +7,11 @@
 //   header = 0xe0 | class  while it is free (in a thread cache, slab list or remote queue)
 //   header = 0x80          marks an aligned interior pointer (see hak_aligned in front.c)
 //
-// Classes 0..19 are the Tiny tier (requests up to 1023 B... class 19 has stride 1024, and
-// class 20 (stride 1280) takes 1024..1279). Classes 20..31 reach 8191 B and are the interim
-// mid classes that serve 1–8 KiB until the pool tier lands; they use the same engine.
+// Classes 0..19 are the Tiny tier (requests up to 1023 B; class 20, stride 1280, takes
+// 1024..1279). Classes 20..31 reach 8191 B and classes 32..43 (strides 10–64 KiB, in 512 KiB
+// slabs) reach 65535 B: the interim mid classes that serve 1–64 KiB with the same engine
+// until the pool tier lands. The header byte keeps only the low 5 bits of the class: free()
+// takes the class from the slab and uses the header as a state check.
 //
 // Waste bound: for every request n > 128, stride(class(n)) <= 1.25 * n. Above 128 B the
 // strides grow by at most a quarter of the previous stride, so the next class is never more
@@ -25,19 +27,27 @@
 extern "C" {
 #endif
 
-#define TINY_NCLASS 32
-#define TINY_TIER_MAX 1024          // the Tiny tier proper: requests up to 1 KiB
-#define TINY_ENGINE_MAX 8191        // largest request the slab engine serves
+#define TINY_NCLASS 44               // every class of the slab engine
+#define TINY_SMALL_NCLASS 32         // classes in 64 KiB slabs (0..31); the rest use 512 KiB slabs
+#define TINY_TIER_MAX 1024           // the Tiny tier proper: requests up to 1 KiB
+#define TINY_ENGINE_MAX 8191         // largest request of the small-slab classes
+#define TINY_POOL_MAX 65535          // largest request the slab engine serves
 #define TINY_HDR_ALLOC 0xa0u
 #define TINY_HDR_FREE 0xe0u
 #define TINY_HDR_ALIGNED 0x80u
 #define TINY_HDR_MAGIC_MASK 0xe0u
 
-extern const uint16_t tiny_class_stride[TINY_NCLASS];
+#define TINY_HDR_ALLOC_OF(c) ((uint8_t)(TINY_HDR_ALLOC | ((c)&0x1f)))
+#define TINY_HDR_FREE_OF(c) ((uint8_t)(TINY_HDR_FREE | ((c)&0x1f)))
+
+extern const uint32_t tiny_class_stride[TINY_NCLASS];
 extern const uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
+extern const uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1];
 
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }
+// Class for TINY_ENGINE_MAX < n <= TINY_POOL_MAX.
+HAK_INLINE unsigned tiny_pool_class_of(size_t n) { return tiny_pool_lut[(n + 1024) >> 10]; }
 HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }
 
 #ifdef __cplusplus

@@ -12,6 +12,18 @@ TEST(SizeClass, EveryRequestFitsItsClass) {
   }
 }
 
+TEST(SizeClass, PoolClassesFitAndFollowTheSmallOnes) {
+  for (size_t n = TINY_ENGINE_MAX + 1; n <= TINY_POOL_MAX; n++) {
+    unsigned c = tiny_pool_class_of(n);
+    ASSERT_GE(c, (unsigned)TINY_SMALL_NCLASS) << n;
+    ASSERT_LT(c, (unsigned)TINY_NCLASS) << n;
+    ASSERT_GE(tiny_usable(c), n) << n;
+    if (c > TINY_SMALL_NCLASS) ASSERT_LT(tiny_usable(c - 1), n) << n;
+    double waste = (double)(tiny_class_stride[c] - n) / (double)n;
+    ASSERT_LE(waste, 0.25) << "n=" << n << " stride " << tiny_class_stride[c];
+  }
+}
+
 TEST(SizeClass, WasteAtMostAQuarterAbove128) {
   for (size_t n = 129; n <= TINY_ENGINE_MAX; n++) {
     unsigned c = tiny_class_of(n);
@@ -33,10 +45,11 @@ TEST(SizeClass, StridesAreSixteenByteMultiplesAndIncreasing) {
 
 TEST(SizeClass, HeaderEncodingRoundTrips) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
-    unsigned alloc = TINY_HDR_ALLOC | c, freed = TINY_HDR_FREE | c;
+    unsigned alloc = TINY_HDR_ALLOC_OF(c), freed = TINY_HDR_FREE_OF(c);
     EXPECT_EQ(alloc & TINY_HDR_MAGIC_MASK, TINY_HDR_ALLOC);
     EXPECT_EQ(freed & TINY_HDR_MAGIC_MASK, TINY_HDR_FREE);
-    EXPECT_EQ(alloc & 0x1f, c);
+    EXPECT_EQ(alloc & 0x1f, c & 0x1f);
+    EXPECT_NE(alloc, freed);
     EXPECT_NE(TINY_HDR_ALIGNED & TINY_HDR_MAGIC_MASK, TINY_HDR_ALLOC);
   }
 }

@@ -14,8 +14,15 @@ static pthread_mutex_t ss_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released first
 static ss_stats_t ss_stats;
 
-static void ss_init_slabs(superslab_t *ss) {
-  ss->free_mask = SS_ALL_SLABS;
+static void ss_init_slabs(superslab_t *ss, unsigned kind) {
+  ss->kind = (uint8_t)kind;
+  ss->slab_shift = kind == SS_KIND_POOL ? SS_POOL_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
+  ss->nslabs = (uint8_t)(SS_SIZE >> ss->slab_shift);
+  ss->free_mask = ss_all_slabs(ss);
+  for (unsigned u = 0; u < SS_NUNITS; u++) {
+    ss->unit_slab[u] = (uint8_t)(u >> (ss->slab_shift - SS_UNIT_SHIFT));
+    ss->slab_cls[u] = SS_CLASS_NONE;
+  }
   ss->active = 0;
   memset(ss->nonempty, 0, sizeof ss->nonempty);
   memset(ss->in_avail, 0, sizeof ss->in_avail);
@@ -25,12 +32,11 @@ static void ss_init_slabs(superslab_t *ss) {
     memset(s, 0, sizeof *s);
     s->idx = (uint8_t)i;
     s->cls = SS_CLASS_NONE;
-    ss->slab_cls[i] = SS_CLASS_NONE;
-    s->begin = (uint8_t *)ss + (i << SS_SLAB_SHIFT) + (i == 0 ? SS_HEADER_BYTES : 0);
+    s->begin = i < ss->nslabs ? (uint8_t *)ss + ((size_t)i << ss->slab_shift) + (i == 0 ? SS_HEADER_BYTES : 0) : NULL;
   }
 }
 
-superslab_t *ss_acquire(struct tiny_heap *owner) {
+superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind) {
   pthread_mutex_lock(&ss_cache_lock);
   superslab_t *ss = ss_cache_head;
   if (ss) {
@@ -50,7 +56,7 @@ superslab_t *ss_acquire(struct tiny_heap *owner) {
     ss_stats.maps++;
     pthread_mutex_unlock(&ss_cache_lock);
   }
-  ss_init_slabs(ss);
+  ss_init_slabs(ss, kind);
   ss->owner = owner;
   ss->onext = ss->oprev = NULL;
   return ss;
@@ -104,14 +110,19 @@ size_t ss_cache_trim(void) {
   return bytes;
 }
 
+static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
+  unsigned per = 1u << (ss->slab_shift - SS_UNIT_SHIFT);
+  for (unsigned u = slab * per; u < (slab + 1) * per; u++) ss->slab_cls[u] = cls;
+}
+
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
   tiny_slab_t *s = &ss->slabs[i];
-  size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << SS_SLAB_SHIFT) - s->begin);
+  size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << ss->slab_shift) - s->begin);
   ss->free_mask &= ~(1u << i);
   HAK_TRACK_RESET(s->begin, bytes);
   s->cls = (uint8_t)c;
-  ss->slab_cls[i] = (uint8_t)c;
+  ss_set_units(ss, i, (uint8_t)c);
   s->stride = tiny_class_stride[c];
   s->capacity = (uint16_t)((bytes - SS_BLOCK_LEAD) / s->stride);
   s->carved = 0;
@@ -123,7 +134,7 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
 
 void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
   s->cls = SS_CLASS_NONE;
-  ss->slab_cls[s->idx] = SS_CLASS_NONE;
+  ss_set_units(ss, s->idx, SS_CLASS_NONE);
   s->free = NULL;
   s->free_count = 0;
   s->carved = 0;

@@ -1,4 +1,5 @@
-// superslab.h — 2 MiB-aligned SuperSlabs split into 32 slabs of 64 KiB.
+// superslab.h — 2 MiB-aligned SuperSlabs split into 32 slabs of 64 KiB (small classes) or
+// 4 slabs of 512 KiB (classes 32..43).
 //
 // Owns: the SuperSlab header (slab metadata, masks, counters) and the global cache of empty
 // SuperSlabs. Metadata is found by masking a block pointer with ~(2 MiB - 1). A slab is
@@ -27,9 +28,12 @@ extern "C" {
 
 #define SS_SHIFT 21
 #define SS_SIZE ((size_t)1 << SS_SHIFT)
-#define SS_SLAB_SHIFT 16
-#define SS_SLAB_SIZE ((size_t)1 << SS_SLAB_SHIFT)
-#define SS_NSLABS 32
+#define SS_UNIT_SHIFT 16            // slab_cls/unit_slab granularity: 64 KiB
+#define SS_NUNITS 32
+#define SS_SMALL_SLAB_SHIFT 16      // kind SMALL: 32 slabs of 64 KiB
+#define SS_POOL_SLAB_SHIFT 19       // kind POOL: 4 slabs of 512 KiB
+#define SS_NSLABS 32                // room for the larger count
+enum { SS_KIND_SMALL = 0, SS_KIND_POOL = 1, SS_NKINDS = 2 };
 #define SS_MAGIC 0x48414b4d53534c42ull  // "HAKMSSLB"
 #define SS_CLASS_NONE 0xff
 // Bytes before a slab's first block: the first block's header byte lives at offset 15.
@@ -43,7 +47,7 @@ typedef struct tiny_slab {
   uint16_t carved;            // blocks carved so far (prefix of the slab)
   uint16_t used;              // blocks out of the slab: in thread caches, live, or remote
   uint16_t capacity;          // blocks that fit
-  uint16_t stride;
+  uint32_t stride;
   uint8_t cls;                // size class or SS_CLASS_NONE
   uint8_t idx;                // index in the SuperSlab
   // Remote frees: a Treiber stack of blocks; bit 0 set means "the slab is already queued
@@ -57,9 +61,12 @@ typedef struct tiny_slab {
 typedef struct superslab {
   uint64_t magic;
   struct tiny_heap *owner;    // stable while any block of the SuperSlab is out
-  // Class of each slab (SS_CLASS_NONE when unassigned), in the header's first cache line:
-  // free() reads it instead of waiting for the block's own (often cold) header byte.
-  uint8_t slab_cls[SS_NSLABS];
+  // Class of the slab covering each 64 KiB unit (SS_CLASS_NONE when unassigned), in the
+  // header's first cache line: free() reads it instead of waiting for the block's own
+  // (often cold) header byte.
+  uint8_t slab_cls[SS_NUNITS];
+  uint8_t unit_slab[SS_NUNITS];  // 64 KiB unit -> slab index
+  uint8_t kind, slab_shift, nslabs;
   uint32_t free_mask;         // unassigned slabs
   uint32_t active;            // sum of slabs' used
   uint32_t nonempty[TINY_NCLASS];
@@ -72,17 +79,20 @@ typedef struct superslab {
 } superslab_t;
 
 #define SS_HEADER_BYTES (HAK_ALIGN_UP(sizeof(superslab_t), 64))
-#define SS_ALL_SLABS 0xffffffffu
+HAK_INLINE uint32_t ss_all_slabs(const struct superslab *ss) {
+  return ss->nslabs == 32 ? 0xffffffffu : (1u << ss->nslabs) - 1;
+}
+HAK_INLINE unsigned ss_kind_of_class(unsigned c) { return c >= TINY_SMALL_NCLASS ? SS_KIND_POOL : SS_KIND_SMALL; }
 
 HAK_INLINE superslab_t *ss_of(const void *p) { return (superslab_t *)((uintptr_t)p & ~(SS_SIZE - 1)); }
 HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) {
-  return &ss->slabs[((uintptr_t)p - (uintptr_t)ss) >> SS_SLAB_SHIFT];
+  return &ss->slabs[ss->unit_slab[((uintptr_t)p - (uintptr_t)ss) >> SS_UNIT_SHIFT]];
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 
-// Returns a SuperSlab from the global cache or a fresh mapping, with every slab unassigned
-// and owner set; NULL when the OS refuses memory.
-superslab_t *ss_acquire(struct tiny_heap *owner);
+// Returns a SuperSlab of the given kind from the global cache or a fresh mapping, with every
+// slab unassigned and owner set; NULL when the OS refuses memory.
+superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind);
 // Hands an empty SuperSlab (active == 0) to the global cache; beyond HAKMEM_SS_CACHE_MAX the
 // least recently released one is unmapped.
 void ss_release(superslab_t *ss);

@@ -17,7 +17,7 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
   b->head = next;
   b->room++;
   __builtin_prefetch(next);  // the next pop of this class reads *next
-  ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_ALLOC | c);
+  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
   tiny_tls.allocs[c]++;
@@ -27,7 +27,7 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
 
 // p is a validated allocated block of class c whose header still says "allocated".
 HAK_INLINE void tiny_free(void *p, unsigned c) {
-  ((uint8_t *)p)[-1] = (uint8_t)(TINY_HDR_FREE | c);
+  ((uint8_t *)p)[-1] = TINY_HDR_FREE_OF(c);
   HAK_TRACK_FREE(p, tiny_usable(c));
   tiny_bin_t *b = &tiny_tls.bin[c];
   if (HAK_UNLIKELY(b->room == 0)) {
