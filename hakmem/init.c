@@ -7,6 +7,8 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include "hakmem/config.h"
 #include "hakmem/internal.h"
@@ -15,20 +17,34 @@ extern char **environ;
 
 void hak_core_init(void) __attribute__((weak));
 
-static _Atomic int init_state;  // 0 = not started, 1 = running, 2 = done
+// State word: 0 = not started, DONE = finished, else (pid << 1) | 1 = running in process pid.
+// Keeping the pid lets a forked child that inherited "running" (the initialising thread
+// did not survive the fork) take over instead of waiting forever.
+#define INIT_DONE ((uint64_t)2)
+static _Atomic uint64_t init_state;
 static HAK_TLS int init_owner;
 
+static void run_init(void) {
+  init_owner = 1;
+  hak_config_load(environ);
+  if (hak_core_init) hak_core_init();
+  atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+  init_owner = 0;
+}
+
 void hak_global_init(void) {
-  if (HAK_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == 2)) return;
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
-    init_owner = 1;
-    hak_config_load(environ);
-    if (hak_core_init) hak_core_init();
-    atomic_store_explicit(&init_state, 2, memory_order_release);
-    init_owner = 0;
+  if (HAK_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE)) return;
+  if (init_owner) return;  // re-entered from pthread_atfork/atexit: defaults are usable
+  uint64_t mine = ((uint64_t)getpid() << 1) | 1, seen = 0;
+  if (atomic_compare_exchange_strong(&init_state, &seen, mine)) {
+    run_init();
     return;
   }
-  if (init_owner) return;  // re-entered from pthread_atfork/atexit: defaults are usable
-  while (atomic_load_explicit(&init_state, memory_order_acquire) != 2) sched_yield();
+  while ((seen = atomic_load_explicit(&init_state, memory_order_acquire)) != INIT_DONE) {
+    if (seen != mine && (seen & 1) && atomic_compare_exchange_strong(&init_state, &seen, mine)) {
+      run_init();  // inherited across fork from a thread that no longer exists
+      return;
+    }
+    sched_yield();
+  }
 }

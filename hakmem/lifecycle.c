@@ -28,6 +28,11 @@ static void fork_child(void) {
 static void stats_at_exit(void) { hak_stats_print(hak_cfg.stats == 2); }
 
 void hak_core_init(void) {
+  // Once per address space: a child that re-runs init (its parent forked mid-init) must not
+  // register the handlers twice.
+  static int registered;
+  if (registered) return;
+  registered = 1;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (hak_cfg.stats) atexit(stats_at_exit);
 }
