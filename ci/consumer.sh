@@ -4,4 +4,9 @@
 set -eu
 cd "$(dirname "$0")/../examples/consumer"
 ../../bazelw test //:app_test
-../../bazelw run //:app | tee /dev/stderr | grep -q "allocator: HAKMEM"
+out=$(../../bazelw run //:app 2>/dev/null)
+echo "$out"
+case $out in
+  *"allocator: HAKMEM"*) echo "consumer: HAKMEM served the allocations" ;;
+  *) echo "consumer: HAKMEM did NOT serve the allocations"; exit 1 ;;
+esac
