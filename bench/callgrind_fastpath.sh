@@ -4,7 +4,9 @@
 # their instruction totals divided by 1M is the per-pair cost, start-up excluded.
 #   bench/callgrind_fastpath.sh [bazel-bin of an opt build]
 set -eu
-cd "$(dirname "$0")/.."
+cd "${BUILD_WORKSPACE_DIRECTORY:-$(dirname "$0")/..}"
+HAKMEM_EXTRA_PKGS="valgrind libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4" ./bazelw --install-only
+./bazelw build --config=opt //hakmem:libhakmem.so //bench:bench_fastpath >/dev/null 2>&1
 B=${1:-$(./bazelw info --config=opt bazel-bin 2>/dev/null)}
 LIBDIR=/usr/lib/x86_64-linux-gnu
 tmp=$(mktemp -d)
