@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=${1:-/tmp/hakmem-chroot}
 HAKMEM_EXTRA_PKGS="debootstrap" ./bazelw --install-only
 cleanup() {
-  for m in dev/pts dev proc sys; do umount "$ROOT/$m" 2>/dev/null || true; done
+  for m in sys dev proc; do umount -R -l "$ROOT/$m" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 cleanup
