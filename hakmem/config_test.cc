@@ -34,7 +34,7 @@ TEST(Config, BadValuesKeepTheDefault) {
   hak_config_load(env);
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(hak_cfg.ss_cache_max, 4);
-  EXPECT_EQ(hak_cfg.tiny_cache_bytes, 32 * 1024);
+  EXPECT_EQ(hak_cfg.tiny_cache_bytes, 16 * 1024);
   EXPECT_EQ(hak_cfg.invalid_free, HAK_INVALID_ABORT);
   EXPECT_EQ(hak_cfg.large_cache_mb, 64);
   EXPECT_NE(err.find("HAKMEM_SS_CACHE_MAX='lots'"), std::string::npos) << err;
