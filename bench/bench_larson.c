@@ -20,7 +20,7 @@ static void *worker(void *arg) {
   uint64_t seed = 0x9e3779b97f4a7c15ull * (uint64_t)(id + 1);
   long ops = 0;
   double deadline = bench_now() + g_secs;
-  for (long round = 0; !atomic_load(&g_stop); round++) {
+  for (long round = 0;; round++) {
     void **a = g_arrays[(id + round) % g_threads];
     for (long i = 0; i < g_chunks * 4; i++) {
       uint64_t r = bench_rng(&seed);
@@ -33,8 +33,12 @@ static void *worker(void *arg) {
       ops++;
     }
     if (id == 0 && (bench_now() > deadline || (g_rounds > 0 && round + 1 >= g_rounds * 1000))) atomic_store(&g_stop, 1);
-    pthread_barrier_wait(&g_barrier);  // everyone finished this round's array
-    pthread_barrier_wait(&g_barrier);  // g_stop is stable for everyone
+    // The stop flag is read only between the two barriers, so every thread takes the same
+    // decision (a read at the loop head could see it one round early and desert a barrier).
+    pthread_barrier_wait(&g_barrier);
+    int stop = atomic_load(&g_stop);
+    pthread_barrier_wait(&g_barrier);
+    if (stop) break;
   }
   atomic_fetch_add(&g_ops, ops);
   return NULL;
