@@ -3,6 +3,8 @@
 # and checks from HAKMEM's own exit report (HAKMEM_STATS=json) that HAKMEM served them.
 set -u
 cd "$(dirname "$0")/.."
+# The programs exercised below (a fresh machine may lack some of them).
+HAKMEM_EXTRA_PKGS="python3 gcc libc6-dev git sqlite3 perl" ./bazelw --install-only >/dev/null || exit 1
 ./bazelw build --config=opt //hakmem:libhakmem.so >/dev/null 2>&1 || { echo "build failed"; exit 1; }
 LIB="$(./bazelw info --config=opt bazel-bin 2>/dev/null)/hakmem/libhakmem.so"
 work=$(mktemp -d)
