@@ -269,7 +269,7 @@ static int thread_init(tiny_tls_t *t) {
   } else {
     h = heap_new_locked();
   }
-  if (h) h->tls = t;
+  if (h) __atomic_store_n(&h->tls, t, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&heap_list_lock);
   if (!h) return -1;
   t->heap = h;
@@ -290,8 +290,10 @@ static void *dead_alloc(unsigned c) {
     return NULL;
   }
   pthread_mutex_lock(&dead_lock);
+  pthread_mutex_lock(&h->lock);
   drain_inbox(h);
   if (heap_take(h, c, 1, &p)) dead_refilled++;
+  pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&dead_lock);
   if (p) ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
   else errno = ENOMEM;
@@ -334,6 +336,22 @@ void *tiny_alloc_slow(unsigned c) {
 
 // ---------------------------------------------------------------- flush
 
+// Drains the inbox of a heap no thread owns and releases its empty SuperSlabs, so memory
+// freed into an abandoned heap goes back without waiting for a thread to adopt the heap.
+// Every heap-structure change happens under the heap's lock, so this is safe even if a new
+// thread adopts the heap meanwhile; trylock keeps the caller's free path from waiting.
+static void reclaim_abandoned(tiny_heap_t *h) {
+  if (pthread_mutex_trylock(&h->lock) != 0) return;
+  drain_inbox(h);
+  if (!__atomic_load_n(&h->tls, __ATOMIC_RELAXED)) {
+    for (superslab_t *ss = h->owned, *next; ss; ss = next) {
+      next = ss->onext;
+      if (ss->active == 0) heap_release_ss(h, ss);
+    }
+  }
+  pthread_mutex_unlock(&h->lock);
+}
+
 // Detaches n blocks from the head of bin c of cache t and returns them to their slabs:
 // blocks of heap `self` directly, others through remote queues, one CAS per run of blocks
 // of the same slab.
@@ -342,6 +360,7 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
   if (n > tiny_bin_count(b)) n = tiny_bin_count(b);
   void *p = b->head;
   uint32_t done = 0;
+  tiny_heap_t *reclaim = NULL;
   while (done < n) {
     tiny_slab_t *s = ss_slab_of(ss_of(p), p);
     void *head = p, *tail = p;
@@ -356,6 +375,10 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
     if (ss->owner == self) {
       put_chain(self, ss, s, head, tail, k);
     } else {
+      // Read the owner before pushing: once pushed, the blocks may be drained and the
+      // SuperSlab released by its owner at any moment.
+      tiny_heap_t *owner = ss->owner;
+      if (!__atomic_load_n(&owner->tls, __ATOMIC_RELAXED)) reclaim = owner;
       remote_push_chain(s, head, tail);
       t->remote_pushes += k;
     }
@@ -365,6 +388,7 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
   b->room += n;
   t->flushed += n;
   t->flushes++;
+  if (reclaim) reclaim_abandoned(reclaim);
 }
 
 void tiny_free_block_generic(void *p, unsigned c) {
@@ -422,7 +446,7 @@ static void abandon_locked(tiny_tls_t *t) {
   }
   pthread_mutex_unlock(&h->lock);
   fold_counters_locked(t);
-  h->tls = NULL;
+  __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
   h->abandoned_next = heaps_abandoned;
   heaps_abandoned = h;
   n_abandoned++;
@@ -532,7 +556,7 @@ void tiny_fork_child(void) {
     tiny_tls_t *t = h->tls;
     if (!t || t == &tiny_tls) continue;
     fold_counters_locked(t);
-    h->tls = NULL;
+    __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
     h->abandoned_next = heaps_abandoned;
     heaps_abandoned = h;
     n_abandoned++;

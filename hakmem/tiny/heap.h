@@ -53,7 +53,9 @@ typedef struct tiny_heap {
   superslab_t *with_free[SS_NKINDS];  // SuperSlabs with unassigned slabs, per kind
   superslab_t *owned;               // every owned SuperSlab
   _Atomic(tiny_slab_t *) inbox;     // slabs with remote frees to drain
-  tiny_tls_t *tls;                  // attached thread's cache, NULL when abandoned
+  // Attached thread's cache, NULL when abandoned. Written under the heap-list lock; read
+  // racily (relaxed) by other threads only as a hint that the heap is worth reclaiming.
+  tiny_tls_t *tls;
   struct tiny_heap *all_next;       // list of every heap ever created
   struct tiny_heap *abandoned_next;
   uint32_t n_owned;
