@@ -211,7 +211,7 @@ size_t hak_usable_size(const void *cp) {
   front_res_t r;
   int kind = front_resolve(p, &r);
   if (kind == RES_TINY) return (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
-  if (kind == RES_LARGE) return r.lh->usable;
+  if (kind == RES_LARGE) return large_usable(r.lh);
   return 0;
 }
 
@@ -306,7 +306,7 @@ void *hak_realloc(void *p, size_t size) {
     // Stay in place unless the block is more than twice what is needed.
     if (size <= usable && (size > usable / 2 || usable <= 32)) return p;
   } else {
-    usable = r.lh->usable;
+    usable = large_usable(r.lh);
     if (size > TINY_POOL_MAX) {
       if (size <= usable && size > usable / 2) return p;
       void *q = large_realloc(r.lh, size);

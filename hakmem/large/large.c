@@ -14,8 +14,10 @@
 #define LARGE_BUCKETS 2048  // cacheable mappings: up to 8 MiB, direct-indexed by page count
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
-static large_hdr_t *cache[LARGE_BUCKETS + 1];  // stacks linked through pad[1]
+static large_hdr_t *cache[LARGE_BUCKETS + 1];       // per-bucket stacks (bnext)
 static uint64_t cache_bits[(LARGE_BUCKETS + 64) / 64];  // non-empty buckets
+static large_hdr_t *lru_head, *lru_tail;               // every cached block, newest first
+static large_stats_t st;
 
 // First non-empty bucket in [lo, hi], or 0. Reusing a mapping up to 25% larger than needed
 // keeps the waste bound and makes reuse likely when sizes vary.
@@ -31,23 +33,48 @@ static unsigned cache_find(unsigned lo, unsigned hi) {
   }
   return 0;
 }
+static void lru_unlink(large_hdr_t *h) {
+  if (h->lru_prev) h->lru_prev->lru_next = h->lru_next;
+  else lru_head = h->lru_next;
+  if (h->lru_next) h->lru_next->lru_prev = h->lru_prev;
+  else lru_tail = h->lru_prev;
+  h->lru_prev = h->lru_next = NULL;
+}
 static large_hdr_t *cache_pop(unsigned b) {
   large_hdr_t *h = cache[b];
-  cache[b] = (large_hdr_t *)h->pad[1];
+  cache[b] = h->bnext;
   if (!cache[b]) cache_bits[b / 64] &= ~(1ull << (b % 64));
+  lru_unlink(h);
   return h;
 }
 static void cache_push(large_hdr_t *h) {
   unsigned b = h->bucket;
-  h->pad[1] = (uint64_t)(uintptr_t)cache[b];
+  h->bnext = cache[b];
   cache[b] = h;
   cache_bits[b / 64] |= 1ull << (b % 64);
+  h->lru_prev = NULL;
+  h->lru_next = lru_head;
+  if (lru_head) lru_head->lru_prev = h;
+  else lru_tail = h;
+  lru_head = h;
 }
-static large_stats_t st;
+// Removes the least recently freed block from the cache (lock held); returns it.
+static large_hdr_t *cache_evict_oldest(void) {
+  large_hdr_t *h = lru_tail;
+  unsigned b = h->bucket;
+  large_hdr_t **pp = &cache[b];
+  while (*pp != h) pp = &(*pp)->bnext;
+  *pp = h->bnext;
+  if (!cache[b]) cache_bits[b / 64] &= ~(1ull << (b % 64));
+  lru_unlink(h);
+  return h;
+}
 
 static uint64_t hdr_seal(large_hdr_t *h) { return (uintptr_t)h ^ LARGE_MAGIC; }
 
 static void *user_of(large_hdr_t *h) { return (uint8_t *)h + LARGE_HDR; }
+
+size_t large_usable(const large_hdr_t *h) { return h->map_size - (size_t)((const uint8_t *)h + LARGE_HDR - (const uint8_t *)h->base); }
 
 static void publish(large_hdr_t *h) {
   hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
@@ -81,9 +108,8 @@ void *large_alloc(size_t size, size_t align, int *fresh) {
     h->magic = LARGE_MAGIC;
     h->base = base;
     h->map_size = map_size;
-    h->usable = map_size - offset;
     h->bucket = bucket;
-    h->pad[0] = hdr_seal(h);
+    h->seal = hdr_seal(h);
     publish(h);
     *fresh = 1;
     pthread_mutex_lock(&large_lock);
@@ -104,7 +130,7 @@ large_hdr_t *large_lookup(void *p) {
   if (u & 15) return NULL;
   if ((u & (HAK_GRANULE - 1)) < LARGE_HDR && hak_reg_kind((void *)(u - LARGE_HDR)) != HAK_KIND_LARGE_TAIL) return NULL;
   large_hdr_t *h = (large_hdr_t *)(u - LARGE_HDR);
-  if (hak_peek64(&h->magic) != LARGE_MAGIC || hak_peek64(&h->pad[0]) != hdr_seal(h)) return NULL;
+  if (hak_peek64(&h->magic) != LARGE_MAGIC || hak_peek64(&h->seal) != hdr_seal(h)) return NULL;
   return h;
 }
 
@@ -118,12 +144,24 @@ static void unmap_block(large_hdr_t *h) {
 
 void large_free(large_hdr_t *h) {
   h->state = 0;
+  large_hdr_t *victims = NULL;
+  uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << 20;
   int keep = 0;
   pthread_mutex_lock(&large_lock);
   st.live--;
   st.live_bytes -= h->map_size;
   st.frees++;
-  if (h->bucket != UINT32_MAX && st.cached_bytes + h->map_size <= (uint64_t)hak_cfg.large_cache_mb << 20) {
+  if (h->bucket != UINT32_MAX && h->map_size <= cap) {
+    // Make room by unmapping the least recently freed blocks: a size the program has moved
+    // on from should not keep the cache full (the seeds' sweep from 1 MiB to 4 MiB).
+    while (st.cached_bytes + h->map_size > cap) {
+      large_hdr_t *v = cache_evict_oldest();
+      st.cached--;
+      st.cached_bytes -= v->map_size;
+      st.unmaps++;
+      v->bnext = victims;
+      victims = v;
+    }
     cache_push(h);
     st.cached++;
     st.cached_bytes += h->map_size;
@@ -132,6 +170,11 @@ void large_free(large_hdr_t *h) {
     st.unmaps++;
   }
   pthread_mutex_unlock(&large_lock);
+  while (victims) {
+    large_hdr_t *next = victims->bnext;
+    unmap_block(victims);
+    victims = next;
+  }
   if (!keep) unmap_block(h);
 }
 
@@ -153,12 +196,11 @@ void *large_realloc(large_hdr_t *h, size_t size) {
     base = nb;
     h = (large_hdr_t *)base;
     h->base = base;
-    h->pad[0] = hdr_seal(h);
+    h->seal = hdr_seal(h);
   } else {
     hak_reg_clear(base, old > map_size ? old : map_size);
   }
   h->map_size = map_size;
-  h->usable = map_size - offset;
   h->bucket = map_size / PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / PAGE) : UINT32_MAX;
   publish(h);
   pthread_mutex_lock(&large_lock);
@@ -173,7 +215,7 @@ size_t large_trim(void) {
   for (unsigned b = 0; b <= LARGE_BUCKETS; b++) {
     while (cache[b]) {
       large_hdr_t *h = cache_pop(b);
-      h->pad[1] = (uint64_t)(uintptr_t)list;
+      h->bnext = list;
       list = h;
       st.unmaps++;
     }
@@ -182,7 +224,7 @@ size_t large_trim(void) {
   st.cached = st.cached_bytes = 0;
   pthread_mutex_unlock(&large_lock);
   while (list) {
-    large_hdr_t *next = (large_hdr_t *)list->pad[1];
+    large_hdr_t *next = list->bnext;
     unmap_block(list);
     list = next;
   }
@@ -204,7 +246,7 @@ unsigned large_check(void) {
       hak_log("integrity: large cache bucket %u: bitmap bit disagrees with the list", b);
       bad++;
     }
-    for (large_hdr_t *h = cache[b]; h; h = (large_hdr_t *)h->pad[1]) {
+    for (large_hdr_t *h = cache[b]; h; h = h->bnext) {
       n++;
       bytes += h->map_size;
       if (h->magic != LARGE_MAGIC || h->state != 0 || h->bucket != b || h->map_size != (size_t)b * PAGE) {
@@ -217,6 +259,12 @@ unsigned large_check(void) {
         bad++;
       }
     }
+  }
+  uint64_t in_lru = 0;
+  for (large_hdr_t *h = lru_head; h; h = h->lru_next) in_lru++;
+  if (in_lru != n) {
+    hak_log("integrity: large cache LRU holds %lu blocks, buckets hold %lu", (unsigned long)in_lru, (unsigned long)n);
+    bad++;
   }
   if (n != st.cached || bytes != st.cached_bytes) {
     hak_log("integrity: large cache counters: expected %lu blocks/%lu bytes, found %lu/%lu", (unsigned long)st.cached,

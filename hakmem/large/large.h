@@ -19,10 +19,11 @@ typedef struct large_hdr {
   uint64_t magic;
   void *base;        // start of the mapping
   size_t map_size;   // bytes mapped
-  size_t usable;     // bytes from the user pointer to the end of the mapping
   uint32_t state;    // 1 = allocated, 0 = free (double-free detection)
   uint32_t bucket;   // cache bucket, or UINT32_MAX when not cacheable
-  uint64_t pad[3];
+  uint64_t seal;     // (uintptr_t)header ^ LARGE_MAGIC: a second check against stray pointers
+  struct large_hdr *bnext;               // cached: next in its bucket
+  struct large_hdr *lru_prev, *lru_next;  // cached: global LRU (most recently freed first)
 } large_hdr_t;
 _Static_assert(sizeof(large_hdr_t) == LARGE_HDR, "header is 64 bytes");
 
@@ -31,6 +32,8 @@ _Static_assert(sizeof(large_hdr_t) == LARGE_HDR, "header is 64 bytes");
 void *large_alloc(size_t size, size_t align, int *fresh);
 // Returns the header of user pointer p, or NULL if p is not a live large block's pointer.
 large_hdr_t *large_lookup(void *p);
+// Bytes from the user pointer to the end of the mapping.
+size_t large_usable(const large_hdr_t *h);
 void large_free(large_hdr_t *h);
 // Grows or shrinks in place or by moving the pages (mremap); NULL when that is impossible.
 void *large_realloc(large_hdr_t *h, size_t size);
