@@ -76,6 +76,8 @@ static void *user_of(large_hdr_t *h) { return (uint8_t *)h + LARGE_HDR; }
 
 size_t large_usable(const large_hdr_t *h) { return h->map_size - (size_t)((const uint8_t *)h + LARGE_HDR - (const uint8_t *)h->base); }
 
+static void unmap_block(large_hdr_t *h);
+
 static void publish(large_hdr_t *h) {
   hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
 }
@@ -90,6 +92,11 @@ void *large_alloc(size_t size, size_t align, int *fresh) {
   if (bucket != UINT32_MAX) {
     pthread_mutex_lock(&large_lock);
     unsigned b = cache_find(bucket, bucket + bucket / 4);
+    int trim = 0;
+    if (!b) {  // no close fit: take any larger cached mapping and cut it down below
+      b = cache_find(bucket + bucket / 4 + 1, LARGE_BUCKETS);
+      trim = b != 0;
+    }
     h = b ? cache_pop(b) : NULL;
     if (h) {
       st.cached--;
@@ -97,6 +104,22 @@ void *large_alloc(size_t size, size_t align, int *fresh) {
       st.cache_hits++;
     }
     pthread_mutex_unlock(&large_lock);
+    // Shrinking keeps the pages the program already touched (no page faults for them) and
+    // returns the tail to the OS: one mremap instead of mmap + munmap + faults.
+    if (h && trim) {
+      // Registry first: once the tail is unmapped another thread may map a block there and
+      // register it, and a late clear would erase that block's entry.
+      hak_reg_clear(h->base, h->map_size);
+      if (hak_os_resize_inplace(h->base, h->map_size, map_size) == 0) {
+        h->map_size = map_size;
+        h->bucket = bucket;
+        publish(h);
+      } else {
+        publish(h);
+        unmap_block(h);
+        h = NULL;
+      }
+    }
   }
   if (h) {
     *fresh = 0;
@@ -185,8 +208,13 @@ void *large_realloc(large_hdr_t *h, size_t size) {
   if (map_size == h->map_size) return user_of(h);
   size_t old = h->map_size;
   uint8_t *base = h->base;
+  // Shrinking frees the tail at once: clear its registry entries before, never after.
+  if (map_size < old) hak_reg_clear(base, old);
   if (hak_os_resize_inplace(base, old, map_size) != 0) {
-    if (map_size < old) return NULL;
+    if (map_size < old) {
+      publish(h);
+      return NULL;
+    }
     hak_reg_clear(base, old);
     uint8_t *nb = hak_os_move_aligned(base, old, map_size, HAK_GRANULE);
     if (!nb) {
@@ -197,8 +225,8 @@ void *large_realloc(large_hdr_t *h, size_t size) {
     h = (large_hdr_t *)base;
     h->base = base;
     h->seal = hdr_seal(h);
-  } else {
-    hak_reg_clear(base, old > map_size ? old : map_size);
+  } else if (map_size > old) {
+    hak_reg_clear(base, map_size);
   }
   h->map_size = map_size;
   h->bucket = map_size / PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / PAGE) : UINT32_MAX;
