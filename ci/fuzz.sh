@@ -47,7 +47,9 @@ else
 fi
 # Proof that the op-sequence fuzzer finds the seeds' counter bug: a build that forgets one
 # block in a batch refill must crash with an integrity/COUNTER_MISMATCH report.
-inj=(--config=fuzz --//cfg:inject_bug=refill_counter)
+# Own --platform_suffix: Bazel 4 does not put Starlark flag values into the output path, so
+# without it the broken build would overwrite the real fuzzer.
+inj=(--config=fuzz --//cfg:inject_bug=refill_counter --platform_suffix=fuzz-inject)
 if ./bazelw build "${inj[@]}" //fuzz:ops_fuzzer >/dev/null 2>&1; then
   IB=$(./bazelw info "${inj[@]}" bazel-bin 2>/dev/null)
   work=$(mktemp -d)

@@ -19,8 +19,10 @@ ci_bazel_test msan --config=msan //...
 ci_check msan_libcxx_runtime bash ci/build_msan_libcxx.sh
 ci_bazel_test msan_libcxx --config=msan-libcxx //...
 # 3. Non-default sides of the phase flags.
-ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters=true //...
-ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false //...
+# (each with its own --platform_suffix: Bazel 4 keeps Starlark flag values out of the output
+# path, so builds with other flag values would otherwise overwrite each other)
+ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters=true --platform_suffix=flags1 //...
+ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false --platform_suffix=flags2 //...
 # 4. The sanitizers can fail: each probe must be caught.
 ci_check sanitizer_probes ci/sanitizer_probes.sh
 # 5. Fuzzers: brief libFuzzer runs (ASan+UBSan, one under MSan) and an AFL++ run.
@@ -28,7 +30,7 @@ ci_check fuzz_brief ci/fuzz.sh
 # 6. The TSan gate over the stress suite (long when lock-free code changed), and proof that
 #    it catches an injected race.
 ci_check tsan_gate ci/tsan_gate.sh --auto
-ci_check tsan_gate_catches_race ci/tsan_gate.sh --seconds-per-mode=3 --expect-race --//cfg:inject_bug=remote_race
+ci_check tsan_gate_catches_race ci/tsan_gate.sh --seconds-per-mode=3 --expect-race --//cfg:inject_bug=remote_race --platform_suffix=tsan-inject
 # 7. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
 ci_check consumer_workspace ci/consumer.sh
 ci_check preload_programs ci/preload_smoke.sh
