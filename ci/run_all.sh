@@ -23,8 +23,9 @@ ci_bazel_test msan_libcxx --config=msan-libcxx //...
 # path, so builds with other flag values would otherwise overwrite each other)
 ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters=true --platform_suffix=flags1 //...
 ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false --platform_suffix=flags2 //...
-# 4. The sanitizers can fail: each probe must be caught.
+# 4. The sanitizers can fail: each probe must be caught. Valgrind client requests too.
 ci_check sanitizer_probes ci/sanitizer_probes.sh
+ci_check valgrind_memcheck ci/valgrind_check.sh
 # 5. Fuzzers: brief libFuzzer runs (ASan+UBSan, one under MSan) and an AFL++ run.
 ci_check fuzz_brief ci/fuzz.sh
 # 6. The TSan gate over the stress suite (long when lock-free code changed), and proof that

@@ -14,9 +14,9 @@
 void *hak_os_map(size_t size) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return NULL;
-  // ASan keeps our poisoning of an address range after munmap; a new mapping that lands
-  // there must start clean.
-  HAK_TRACK_RESET(p, size);
+  // A new mapping that lands where an old one was poisoned must start clean (and defined:
+  // mmap memory is zero).
+  HAK_TRACK_MAPPED(p, size);
   return p;
 }
 
@@ -34,7 +34,7 @@ void *hak_os_map_aligned(size_t size, size_t align) {
 }
 
 void hak_os_unmap(void *p, size_t size) {
-  HAK_TRACK_RESET(p, size);
+  HAK_TRACK_MAPPED(p, size);
   munmap(p, size);
 }
 

@@ -8,7 +8,27 @@
 
 #include "hakmem/internal.h"
 
-#if defined(HAK_ASAN)
+#if defined(HAKMEM_VALGRIND) && HAKMEM_VALGRIND
+// Valgrind (--//cfg:valgrind=true): a live block is a MALLOCLIKE block, a free one is
+// inaccessible; links inside free blocks are made defined only for the access itself.
+#include <valgrind/memcheck.h>
+static inline void *hak_next_get(void *b) {
+  VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
+  void *n = *(void **)b;
+  VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
+  return n;
+}
+static inline void hak_next_set(void *b, void *n) {
+  VALGRIND_MAKE_MEM_UNDEFINED(b, sizeof(void *));
+  *(void **)b = n;
+  VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
+}
+#define HAK_TRACK_ALLOC(p, n) VALGRIND_MALLOCLIKE_BLOCK((p), (n), 0, 0)
+#define HAK_TRACK_FREE(p, n) VALGRIND_FREELIKE_BLOCK((p), 0)
+#define HAK_TRACK_CARVE(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#define HAK_TRACK_RESET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define HAK_TRACK_MAPPED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#elif defined(HAK_ASAN)
 #include <sanitizer/asan_interface.h>
 __attribute__((no_sanitize("address"))) static inline void *hak_next_get(void *b) { return *(void **)b; }
 __attribute__((no_sanitize("address"))) static inline void hak_next_set(void *b, void *n) { *(void **)b = n; }
@@ -16,8 +36,11 @@ __attribute__((no_sanitize("address"))) static inline void hak_next_set(void *b,
 // Poison whole 8-byte granules only: the byte after a block is the next block's header,
 // which must stay addressable, and ASan cannot poison a granule prefix.
 #define HAK_TRACK_FREE(p, n) ASAN_POISON_MEMORY_REGION((p), (n) & ~(size_t)15)
+#define HAK_TRACK_CARVE(p, n) HAK_TRACK_FREE(p, n)
 // A slab changing class: forget the old class's poisoning before carving new blocks.
 #define HAK_TRACK_RESET(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+// ASan keeps our poisoning of an address range after munmap: a new mapping starts clean.
+#define HAK_TRACK_MAPPED(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
 HAK_INLINE void *hak_next_get(void *b) { return *(void **)b; }
 HAK_INLINE void hak_next_set(void *b, void *n) { *(void **)b = n; }
@@ -28,7 +51,9 @@ HAK_INLINE void hak_next_set(void *b, void *n) { *(void **)b = n; }
 #define HAK_TRACK_ALLOC(p, n) ((void)0)
 #endif
 #define HAK_TRACK_FREE(p, n) ((void)0)
+#define HAK_TRACK_CARVE(p, n) ((void)0)
 #define HAK_TRACK_RESET(p, n) ((void)0)
+#define HAK_TRACK_MAPPED(p, n) ((void)0)
 #endif
 
 // Validation reads of bytes that may belong to a user's block (an interior or foreign

@@ -113,7 +113,7 @@ static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, 
     if (tail) hak_next_set(tail, b);
     else head = b;
     tail = b;
-    HAK_TRACK_FREE(b, (size_t)s->stride - 1u);
+    HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
     s->carved++;
     n++;
   }
@@ -295,8 +295,12 @@ static void *dead_alloc(unsigned c) {
   if (heap_take(h, c, 1, &p)) dead_refilled++;
   pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&dead_lock);
-  if (p) ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-  else errno = ENOMEM;
+  if (p) {
+    ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+    HAK_TRACK_ALLOC(p, tiny_usable(c));
+  } else {
+    errno = ENOMEM;
+  }
   return p;
 }
 
