@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 # The programs exercised below (a fresh machine may lack some of them).
-HAKMEM_EXTRA_PKGS="python3 gcc libc6-dev git sqlite3 perl" ./bazelw --install-only >/dev/null || exit 1
+HAKMEM_EXTRA_PKGS="python3 gcc libc6-dev git sqlite3 perl xz-utils" ./bazelw --install-only >/dev/null || exit 1
 ./bazelw build --config=opt //hakmem:libhakmem.so >/dev/null 2>&1 || { echo "build failed"; exit 1; }
 LIB="$(./bazelw info --config=opt bazel-bin 2>/dev/null)/hakmem/libhakmem.so"
 work=$(mktemp -d)
@@ -31,5 +31,6 @@ run gcc gcc -O2 -o "$work/hello" "$work/hello.c"
 run hello "$work/hello"
 run git git -C "$PWD" log --oneline -3
 run sqlite3 sqlite3 :memory: 'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000) insert into t select x, hex(randomblob(20)) from c; select count(*), sum(a) from t;'
+run xz_mt bash -c 'head -c 3000000 /usr/bin/bazel | xz -T2 -6 --block-size=256KiB | xz -d -T2 | md5sum'
 run perl perl -e 'my %h; $h{$_ % 1000} .= "x" for 1..200000; print scalar(keys %h), "\n"'
 exit $fail

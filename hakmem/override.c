@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stddef.h>
 
@@ -43,6 +44,29 @@ HAK_EXPORT struct mallinfo2 mallinfo2(void) {
   mi.keepcost = s.superslabs_cached * ((size_t)2 << 20);
   mi.uordblks = s.bytes_mapped - s.large_cached_bytes;
   return mi;
+}
+
+// Deprecated int-sized form of mallinfo2 (values saturate at INT_MAX).
+HAK_EXPORT struct mallinfo mallinfo(void) {
+  struct mallinfo2 m = mallinfo2();
+  struct mallinfo mi = {0};
+#define HAK_SAT(x) ((x) > (size_t)INT_MAX ? INT_MAX : (int)(x))
+  mi.arena = HAK_SAT(m.arena);
+  mi.hblks = HAK_SAT(m.hblks);
+  mi.hblkhd = HAK_SAT(m.hblkhd);
+  mi.fordblks = HAK_SAT(m.fordblks);
+  mi.keepcost = HAK_SAT(m.keepcost);
+  mi.uordblks = HAK_SAT(m.uordblks);
+#undef HAK_SAT
+  return mi;
+}
+
+// glibc's tuning knobs do not apply to HAKMEM (its knobs are HAKMEM_* variables): every
+// request is declined, which is what mallopt's contract allows (returns 0 on error).
+HAK_EXPORT int mallopt(int param, int value) {
+  (void)param;
+  (void)value;
+  return 0;
 }
 
 // glibc's internal names, used by some programs and by glibc itself (e.g. in fork paths).
