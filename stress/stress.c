@@ -255,11 +255,14 @@ static void *realloc_worker(void *arg) {
   return NULL;
 }
 
-static void mode_realloc(void) {
+// Runs fn on g_threads threads (argument: thread index) and waits for all of them.
+static void run_threads(void *(*fn)(void *)) {
   pthread_t th[64];
-  for (int t = 0; t < g_threads; t++) pthread_create(&th[t], NULL, realloc_worker, (void *)(uintptr_t)t);
+  for (int t = 0; t < g_threads; t++) pthread_create(&th[t], NULL, fn, (void *)(uintptr_t)t);
   for (int t = 0; t < g_threads; t++) pthread_join(th[t], NULL);
 }
+
+static void mode_realloc(void) { run_threads(realloc_worker); }
 
 // ---------------------------------------------------------------- fork under load
 static atomic_int fork_stop;
@@ -326,11 +329,7 @@ static void *mix_worker(void *arg) {
   return NULL;
 }
 
-static void mode_mix(void) {
-  pthread_t th[64];
-  for (int t = 0; t < g_threads; t++) pthread_create(&th[t], NULL, mix_worker, (void *)(uintptr_t)t);
-  for (int t = 0; t < g_threads; t++) pthread_join(th[t], NULL);
-}
+static void mode_mix(void) { run_threads(mix_worker); }
 
 // ---------------------------------------------------------------- driver
 typedef struct {
