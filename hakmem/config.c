@@ -10,7 +10,7 @@ hak_config_t hak_cfg = {
     .stats = 0,
     .ss_cache_max = 4,
     .tiny_cache_bytes = 16 * 1024,
-    .pool_cache_bytes = 256 * 1024,
+    .pool_cache_bytes = 1024 * 1024,
     .large_cache_mb = 64,
 };
 
@@ -29,7 +29,7 @@ static hak_knob_t knobs[] = {
     {"HAKMEM_STATS", &hak_cfg.stats, 0, 0, 2, stats_words},
     {"HAKMEM_SS_CACHE_MAX", &hak_cfg.ss_cache_max, 4, 0, 4096, NULL},
     {"HAKMEM_TINY_CACHE_BYTES", &hak_cfg.tiny_cache_bytes, 16 * 1024, 1024, 1 << 20, NULL},
-    {"HAKMEM_POOL_CACHE_BYTES", &hak_cfg.pool_cache_bytes, 256 * 1024, 0, 16 << 20, NULL},
+    {"HAKMEM_POOL_CACHE_BYTES", &hak_cfg.pool_cache_bytes, 1024 * 1024, 0, 16 << 20, NULL},
     {"HAKMEM_LARGE_CACHE_MB", &hak_cfg.large_cache_mb, 64, 0, 1 << 16, NULL},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
