@@ -208,9 +208,11 @@ static void checkpoint(void) {
   hak_stats_t st;
   st.size = sizeof st;
   hak_stats_get(&st);
-  if (st.tiny_live_blocks + st.large_live != live) {
-    fprintf(stderr, "ops_fuzzer: COUNTER MISMATCH: HAKMEM says %llu live blocks (tiny %llu + large %llu), model says %zu\n",
-            (unsigned long long)(st.tiny_live_blocks + st.large_live), (unsigned long long)st.tiny_live_blocks,
+  if (st.tiny_live_blocks + st.pool_live_blocks + st.large_live != live) {
+    fprintf(stderr,
+            "ops_fuzzer: COUNTER MISMATCH: HAKMEM says %llu live blocks (tiny %llu + pool %llu + large %llu), model says %zu\n",
+            (unsigned long long)(st.tiny_live_blocks + st.pool_live_blocks + st.large_live),
+            (unsigned long long)st.tiny_live_blocks, (unsigned long long)st.pool_live_blocks,
             (unsigned long long)st.large_live, live);
     abort();
   }

@@ -5,6 +5,7 @@
 
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
+#include "hakmem/pool/pool.h"
 #include "hakmem/log.h"
 #include "hakmem/registry.h"
 #include "hakmem/tiny/heap.h"
@@ -176,5 +177,6 @@ size_t hak_check_integrity(void) {
     FAIL(&x, "integrity: %lu blocks in thread caches but only %lu out of slabs", (unsigned long)x.cached_blocks,
          (unsigned long)(t.refilled - t.flushed));
   x.bad += large_check();
+  x.bad += pool_check();
   return x.bad;
 }

@@ -12,6 +12,10 @@ hak_config_t hak_cfg = {
     .tiny_cache_bytes = 16 * 1024,
     .pool_cache_bytes = 1024 * 1024,
     .large_cache_mb = 64,
+    .large_min = 8 << 20,
+    .l25_tc_bytes = 4 << 20,
+    .l25_tc_spill = 4,
+    .l25_run_factor = 2,
 };
 
 typedef struct {
@@ -31,6 +35,10 @@ static hak_knob_t knobs[] = {
     {"HAKMEM_TINY_CACHE_BYTES", &hak_cfg.tiny_cache_bytes, 16 * 1024, 1024, 1 << 20, NULL},
     {"HAKMEM_POOL_CACHE_BYTES", &hak_cfg.pool_cache_bytes, 1024 * 1024, 0, 16 << 20, NULL},
     {"HAKMEM_LARGE_CACHE_MB", &hak_cfg.large_cache_mb, 64, 0, 1 << 16, NULL},
+    {"HAKMEM_LARGE_MIN", &hak_cfg.large_min, 8 << 20, 65536, 16 << 20, NULL},
+    {"HAKMEM_L25_TC_BYTES", &hak_cfg.l25_tc_bytes, 4 << 20, 0, 256 << 20, NULL},
+    {"HAKMEM_L25_TC_SPILL", &hak_cfg.l25_tc_spill, 4, 1, 64, NULL},
+    {"HAKMEM_L25_RUN_FACTOR", &hak_cfg.l25_run_factor, 2, 1, 16, NULL},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
 

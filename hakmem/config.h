@@ -17,7 +17,11 @@ typedef struct hak_config {
   long ss_cache_max;     // HAKMEM_SS_CACHE_MAX: empty SuperSlabs kept mapped (global cap)
   long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class (<= 8 KiB blocks)
   long pool_cache_bytes; // HAKMEM_POOL_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
-  long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: bytes of freed large blocks kept mapped
+  long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: freed large blocks kept mapped; dirty free pool pages kept resident
+  long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)
+  long l25_tc_bytes;     // HAKMEM_L25_TC_BYTES: per-thread cache of 64 KiB–1 MiB blocks
+  long l25_tc_spill;     // HAKMEM_L25_TC_SPILL: blocks returned to the page heap per spill
+  long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
 } hak_config_t;
 
 extern hak_config_t hak_cfg;

@@ -13,6 +13,7 @@
 #include "hakmem/large/large.h"
 #include "hakmem/log.h"
 #include "hakmem/os.h"
+#include "hakmem/pool/pool.h"
 #include "hakmem/registry.h"
 #include "hakmem/front_fast.h"
 #include "hakmem/tiny/tiny.h"
@@ -63,12 +64,13 @@ static HAK_COLD void front_invalid(const char *op, void *p, const char *why) {
 
 // ---------------------------------------------------------------- pointer resolution
 
-enum { RES_BAD = 0, RES_TINY = 1, RES_LARGE = 2 };
+enum { RES_BAD = 0, RES_TINY = 1, RES_LARGE = 2, RES_POOL = 3 };
 
 typedef struct {
   void *block;          // tier pointer (block start for tiny; user pointer for large)
   unsigned cls;
   large_hdr_t *lh;
+  ph_desc_t *pd;
   const char *why;
 } front_res_t;
 
@@ -139,6 +141,13 @@ static int front_resolve(void *p, front_res_t *r) {
     r->block = p;
     return RES_LARGE;
   }
+  if (kind == HAK_KIND_POOL) {
+    ph_desc_t *d = pool_lookup(p, &r->why);
+    if (!d) return RES_BAD;
+    r->pd = d;
+    r->block = p;
+    return RES_POOL;
+  }
   if (kind == HAK_KIND_LARGE_TAIL) {
     r->why = "interior pointer of a large block";
     return RES_BAD;
@@ -149,12 +158,20 @@ static int front_resolve(void *p, front_res_t *r) {
 
 // ---------------------------------------------------------------- malloc / free
 
-HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
+// Above the slab engine: the page heap up to HAKMEM_LARGE_MIN (page-aligned, so any
+// alignment up to a page is free), a mapping of its own beyond.
+static void *front_big(size_t size, size_t align, int *fresh) {
   hak_global_init();
-  int fresh;
-  void *p = large_alloc(size, align, &fresh);
+  void *p;
+  if (align <= PH_PAGE && size <= pool_max_request()) p = pool_alloc(size, fresh);
+  else p = large_alloc(size, align, fresh);
   if (!p) errno = ENOMEM;
   return p;
+}
+
+HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
+  int fresh;
+  return front_big(size, align, &fresh);
 }
 
 void *hak_malloc(size_t size) { return front_malloc(size); }
@@ -165,6 +182,7 @@ HAK_NOINLINE void front_free_slow(void *p, const char *op) {
   front_res_t r;
   int kind = front_resolve(p, &r);
   if (kind == RES_TINY) tiny_free(r.block, r.cls);
+  else if (kind == RES_POOL) pool_free(r.pd);
   else if (kind == RES_LARGE) large_free(r.lh);
   else front_invalid(op, p, r.why);
   errno = saved;
@@ -194,14 +212,9 @@ void *hak_calloc(size_t n, size_t size) {
     if (p) memset(p, 0, total);
     return p;
   }
-  hak_global_init();
   int fresh;
-  void *p = large_alloc(total, 16, &fresh);
-  if (!p) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  if (!fresh) memset(p, 0, total);
+  void *p = front_big(total, 16, &fresh);
+  if (p && !fresh) memset(p, 0, total);
   return p;
 }
 
@@ -211,6 +224,7 @@ size_t hak_usable_size(const void *cp) {
   front_res_t r;
   int kind = front_resolve(p, &r);
   if (kind == RES_TINY) return (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
+  if (kind == RES_POOL) return pool_usable(r.pd);
   if (kind == RES_LARGE) return large_usable(r.lh);
   return 0;
 }
@@ -228,7 +242,7 @@ static int valid_align(size_t a) { return a != 0 && (a & (a - 1)) == 0; }
 // the distance back to the block start at q-8 (q >= block + 16, so both fit in the block).
 static void *front_aligned(size_t align, size_t size) {
   if (align <= 16) return hak_malloc(size);
-  if (size <= TINY_ENGINE_MAX && align <= 4096 && size + align <= TINY_ENGINE_MAX) {
+  if (align <= 4096 && size + align <= TINY_POOL_MAX) {
     uint8_t *u = hak_malloc(size + align);
     if (!u) return NULL;
     uint8_t *q = (uint8_t *)HAK_ALIGN_UP((uintptr_t)u, align);
@@ -238,6 +252,8 @@ static void *front_aligned(size_t align, size_t size) {
     }
     return q;
   }
+  // Page heap blocks are page-aligned; a request that fits the slab engine with room for
+  // the alignment was served above, so the page heap sees only sizes above ~60 KiB here.
   return front_large_alloc(size, align);
 }
 
@@ -305,9 +321,14 @@ void *hak_realloc(void *p, size_t size) {
     usable = (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
     // Stay in place unless the block is more than twice what is needed.
     if (size <= usable && (size > usable / 2 || usable <= 32)) return p;
+  } else if (kind == RES_POOL) {
+    usable = pool_usable(r.pd);
+    if (size <= usable && size > usable / 2) return p;
+    // Grow into the free span after the block, or give back the tail, without copying.
+    if (size > TINY_POOL_MAX && size <= pool_max_request() && pool_resize(r.pd, size) == 0) return p;
   } else {
     usable = large_usable(r.lh);
-    if (size > TINY_POOL_MAX) {
+    if (size > pool_max_request()) {
       if (size <= usable && size > usable / 2) return p;
       void *q = large_realloc(r.lh, size);
       if (q) return q;
@@ -339,7 +360,11 @@ int hak_trim(size_t pad) {
   tiny_trim_abandoned();
   size_t a = ss_cache_trim();
   size_t b = large_trim();
-  return (a + b) > 0;
+  size_t c = pool_trim();
+  return (a + b + c) > 0;
 }
 
-void hak_thread_flush(void) { tiny_flush_thread_cache(); }
+void hak_thread_flush(void) {
+  tiny_flush_thread_cache();
+  pool_flush_thread();
+}

@@ -48,7 +48,7 @@ uint64_t hak_invalid_free_count(void);
 // The next allocator's free for HAKMEM_INVALID_FREE=pass (set by the malloc override).
 void hak_set_next_free(void (*next_free)(void *));
 
-#define HAK_STATS_VERSION 1
+#define HAK_STATS_VERSION 2  // 2: pool (L2.5 page heap) fields appended
 typedef struct hak_stats {
   uint32_t version;             // HAK_STATS_VERSION
   uint32_t size;                // sizeof(hak_stats_t) of the library
@@ -63,6 +63,10 @@ typedef struct hak_stats {
   uint64_t bytes_mapped;
   uint64_t rss_bytes, peak_rss_bytes;
   uint64_t invalid_frees;
+  // Version 2: the pool tier (64 KiB up to HAKMEM_LARGE_MIN, page heap + thread caches).
+  uint64_t pool_live_blocks, pool_live_bytes, pool_cached_blocks;
+  uint64_t pool_allocs, pool_frees, pool_cache_hits, pool_steals;
+  uint64_t pool_arenas, pool_free_dirty_bytes, pool_free_clean_bytes, pool_madvise_calls, pool_released_bytes;
 } hak_stats_t;
 
 // Fills *out (out->size bytes at most are written); returns 0.

@@ -6,22 +6,27 @@
 #include "hakmem/config.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
+#include "hakmem/pool/pool.h"
 #include "hakmem/tiny/heap.h"
 
 void hak_core_init(void);
 
 static void fork_prepare(void) {
-  // Lock order (README "fork"): tiny heap list, dead-thread heap, SuperSlab cache, then the
-  // large cache. Every allocator lock is taken, so the child never inherits a held lock.
+  // Lock order (README "fork"): tiny heap list, dead-thread heap, SuperSlab cache, the
+  // page-heap shards 0..3, then the large cache. Every allocator lock is taken, so the child
+  // never inherits a held lock.
   tiny_fork_prepare();
+  pool_fork_prepare();
   large_fork_prepare();
 }
 static void fork_parent(void) {
   large_fork_parent();
+  pool_fork_parent();
   tiny_fork_parent();
 }
 static void fork_child(void) {
   large_fork_child();
+  pool_fork_child();
   tiny_fork_child();
 }
 

@@ -6,6 +6,7 @@
 #include "hakmem/large/large.h"
 #include "hakmem/log.h"
 #include "hakmem/os.h"
+#include "hakmem/pool/pool.h"
 #include "hakmem/tiny/heap.h"
 
 int hak_stats_get(hak_stats_t *out) {
@@ -42,7 +43,21 @@ int hak_stats_get(hak_stats_t *out) {
   s.large_allocs = l.allocs;
   s.large_frees = l.frees;
   s.large_cache_hits = l.cache_hits;
-  s.bytes_mapped = ss.mapped * SS_SIZE + l.live_bytes + l.cached_bytes;
+  pool_stats_t ps;
+  pool_stats_get(&ps);
+  s.pool_live_blocks = ps.live_blocks;
+  s.pool_live_bytes = ps.live_bytes;
+  s.pool_cached_blocks = ps.cached_blocks;
+  s.pool_allocs = ps.allocs;
+  s.pool_frees = ps.frees;
+  s.pool_cache_hits = ps.tc_hits;
+  s.pool_steals = ps.steals;
+  s.pool_arenas = ps.arenas;
+  s.pool_free_dirty_bytes = ps.free_dirty_bytes;
+  s.pool_free_clean_bytes = ps.free_clean_bytes;
+  s.pool_madvise_calls = ps.madvise_calls;
+  s.pool_released_bytes = ps.released_bytes;
+  s.bytes_mapped = ss.mapped * SS_SIZE + l.live_bytes + l.cached_bytes + ps.arenas * PH_ARENA_SIZE;
   s.rss_bytes = hak_os_rss_bytes();
   s.peak_rss_bytes = hak_os_peak_rss_bytes();
   s.invalid_frees = hak_invalid_free_count();
@@ -56,13 +71,15 @@ int hak_stats_get(hak_stats_t *out) {
   X(tiny_remote_drained) X(tiny_allocs) X(tiny_frees) X(superslabs_live) X(superslabs_cached)            \
   X(superslab_maps) X(superslab_unmaps) X(large_live) X(large_live_bytes) X(large_cached)                \
   X(large_cached_bytes) X(large_allocs) X(large_frees) X(large_cache_hits) X(heaps) X(heaps_abandoned)    \
-  X(bytes_mapped) X(rss_bytes) X(peak_rss_bytes) X(invalid_frees)
+  X(bytes_mapped) X(rss_bytes) X(peak_rss_bytes) X(invalid_frees) X(pool_live_blocks) X(pool_live_bytes)   \
+  X(pool_cached_blocks) X(pool_allocs) X(pool_frees) X(pool_cache_hits) X(pool_steals) X(pool_arenas)     \
+  X(pool_free_dirty_bytes) X(pool_free_clean_bytes) X(pool_madvise_calls) X(pool_released_bytes)
 
 void hak_stats_print(int json) {
   hak_stats_t s;
   s.size = sizeof s;
   hak_stats_get(&s);
-  char buf[2048];
+  char buf[4096];
   size_t n = 0;
   if (json) {
     n += hak_format(buf + n, sizeof buf - n, "{\"version\":%u", s.version);

@@ -351,12 +351,12 @@ static int run_mode(const mode_t_ *m) {
   hak_stats_t st;
   st.size = sizeof st;
   hak_stats_get(&st);
-  printf("stress %-9s threads=%d secs=%.1f ops=%lu integrity=%s tiny_live=%lu large_live=%lu rss=%luKiB peak_rss=%luKiB\n",
+  printf("stress %-9s threads=%d secs=%.1f ops=%lu integrity=%s tiny_live=%lu pool_live=%lu large_live=%lu rss=%luKiB peak_rss=%luKiB\n",
          m->name, g_threads, dt, (unsigned long)atomic_load(&g_ops), bad ? "FAILED" : "ok", (unsigned long)st.tiny_live_blocks,
-         (unsigned long)st.large_live, (unsigned long)(st.rss_bytes >> 10), (unsigned long)(st.peak_rss_bytes >> 10));
+         (unsigned long)st.pool_live_blocks, (unsigned long)st.large_live, (unsigned long)(st.rss_bytes >> 10), (unsigned long)(st.peak_rss_bytes >> 10));
   fflush(stdout);
   if (bad) return 1;
-  if (st.tiny_live_blocks || st.large_live) {
+  if (st.tiny_live_blocks || st.pool_live_blocks || st.large_live) {
     fprintf(stderr, "stress: FAILED: blocks still live after %s freed everything\n", m->name);
     return 1;
   }

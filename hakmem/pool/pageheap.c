@@ -1,0 +1,382 @@
+// pageheap.c — the L2.5 page heap (see pageheap.h): spans, bins, coalescing, release.
+#include "hakmem/pool/pageheap.h"
+
+#include <stdatomic.h>
+
+#include "hakmem/config.h"
+#include "hakmem/log.h"
+#include "hakmem/os.h"
+#include "hakmem/registry.h"
+#include "hakmem/track.h"
+
+ph_shard_t ph_shards[PH_NSHARDS] = {
+    {.lock = PTHREAD_MUTEX_INITIALIZER},
+    {.lock = PTHREAD_MUTEX_INITIALIZER},
+    {.lock = PTHREAD_MUTEX_INITIALIZER},
+    {.lock = PTHREAD_MUTEX_INITIALIZER},
+};
+_Static_assert(PH_NSHARDS == 4, "initialiser above lists every shard");
+
+// Dirty free pages over all shards: the release trigger compares it with the cap.
+static _Atomic uint64_t ph_dirty_total;
+
+static unsigned ph_meta_pages(void) { return (unsigned)(HAK_ALIGN_UP(sizeof(ph_arena_t), PH_PAGE) >> PH_PAGE_SHIFT); }
+
+// ---------------------------------------------------------------- bins
+
+static unsigned bin_of(uint32_t n) {
+  if (n <= PH_EXACT_BINS) return n - 1;
+  unsigned b = 31u - (unsigned)__builtin_clz(n);  // 8.. for n > 256
+  return PH_EXACT_BINS + (b - 8) * 8 + ((n >> (b - 3)) & 7);
+}
+
+static void bin_insert(ph_shard_t *sh, ph_desc_t *d) {
+  unsigned b = bin_of(d->len);
+  d->bin = (uint16_t)b;
+  d->prev = NULL;
+  d->next = sh->bins[b];
+  if (d->next) d->next->prev = d;
+  sh->bins[b] = d;
+  sh->bitmap[b / 64] |= 1ull << (b % 64);
+  if (d->clean) sh->free_clean += d->len;
+  else {
+    sh->free_dirty += d->len;
+    atomic_fetch_add_explicit(&ph_dirty_total, d->len, memory_order_relaxed);
+  }
+}
+
+static void bin_remove(ph_shard_t *sh, ph_desc_t *d) {
+  unsigned b = d->bin;
+  if (d->prev) d->prev->next = d->next;
+  else sh->bins[b] = d->next;
+  if (d->next) d->next->prev = d->prev;
+  if (!sh->bins[b]) sh->bitmap[b / 64] &= ~(1ull << (b % 64));
+  if (d->clean) sh->free_clean -= d->len;
+  else {
+    sh->free_dirty -= d->len;
+    atomic_fetch_sub_explicit(&ph_dirty_total, d->len, memory_order_relaxed);
+  }
+}
+
+// Marks [d, d+n) as one free span (boundary descriptors only) and bins it.
+static void make_free(ph_shard_t *sh, ph_desc_t *d, uint32_t n, int clean) {
+  d->len = n;
+  d->clean = (uint8_t)clean;
+  ph_set_state(d, PH_FREE);
+  d[n - 1].len = n;
+  ph_set_state(&d[n - 1], PH_FREE);
+  bin_insert(sh, d);
+}
+
+static void make_live(ph_desc_t *d, uint32_t n) {
+  d->len = n;
+  for (uint32_t i = 1; i < n; i++) ph_set_state(&d[i], PH_INNER);
+  d[n - 1].len = n;
+  ph_set_state(d, PH_LIVE);
+}
+
+// First free span of at least n pages, or NULL. Spans in bins above bin_of(n) all fit; the
+// bin of n itself is scanned (it is exact up to 256 pages).
+static ph_desc_t *find_fit(ph_shard_t *sh, uint32_t n) {
+  unsigned b = bin_of(n);
+  for (ph_desc_t *d = sh->bins[b]; d; d = d->next)
+    if (d->len >= n) return d;
+  for (unsigned w = (b + 1) / 64; w < (PH_NBINS + 63) / 64; w++) {
+    uint64_t bits = sh->bitmap[w];
+    if (w == (b + 1) / 64) bits &= ~0ull << ((b + 1) % 64);
+    if (bits) return sh->bins[w * 64 + (unsigned)__builtin_ctzll(bits)];
+  }
+  return NULL;
+}
+
+// Takes n pages from the front of free span d (lock held).
+static ph_desc_t *carve(ph_shard_t *sh, ph_desc_t *d, uint32_t n, int *clean) {
+  bin_remove(sh, d);
+  uint32_t len = d->len;
+  *clean = d->clean;
+  if (len > n) make_free(sh, d + n, len - n, d->clean);
+  make_live(d, n);
+  sh->live += n;
+  sh->live_blocks++;
+  sh->allocs++;
+  return d;
+}
+
+static ph_desc_t *try_shard(ph_shard_t *sh, uint32_t n, int *clean) {
+  ph_desc_t *d = find_fit(sh, n);
+  return d ? carve(sh, d, n, clean) : NULL;
+}
+
+// Maps and registers a new arena for sh (lock held); returns its single free span.
+static ph_desc_t *arena_new(ph_shard_t *sh) {
+  ph_arena_t *a = hak_os_map_aligned(PH_ARENA_SIZE, PH_ARENA_SIZE);
+  if (!a) return NULL;
+  HAK_TRACK_MAPPED(a, PH_ARENA_SIZE);
+  unsigned meta = ph_meta_pages();
+  a->magic = PH_MAGIC;
+  a->shard = sh;
+  a->first = meta;
+  a->desc[0].len = meta;
+  for (unsigned i = 0; i < meta; i++) ph_set_state(&a->desc[i], PH_META);
+  a->next = sh->arenas;
+  sh->arenas = a;
+  sh->narenas++;
+  sh->maps++;
+  make_free(sh, &a->desc[meta], (uint32_t)(PH_NPAGES - meta), 1);
+  hak_reg_set(a, PH_ARENA_SIZE, a, HAK_KIND_POOL, HAK_KIND_POOL);
+  return &a->desc[meta];
+}
+
+ph_desc_t *ph_alloc(unsigned home, uint32_t pages, int *clean) {
+  if (pages == 0 || pages > PH_NPAGES - ph_meta_pages()) return NULL;
+  ph_shard_t *sh = &ph_shards[home % PH_NSHARDS];
+  pthread_mutex_lock(&sh->lock);
+  ph_desc_t *d = try_shard(sh, pages, clean);
+  pthread_mutex_unlock(&sh->lock);
+  if (d) return d;
+  // Steal: another shard's free span is resident memory; a new arena is not.
+  for (unsigned i = 1; i < PH_NSHARDS && !d; i++) {
+    ph_shard_t *o = &ph_shards[(home + i) % PH_NSHARDS];
+    pthread_mutex_lock(&o->lock);
+    d = try_shard(o, pages, clean);
+    if (d) o->steals++;
+    pthread_mutex_unlock(&o->lock);
+  }
+  if (d) return d;
+  pthread_mutex_lock(&sh->lock);
+  d = try_shard(sh, pages, clean);  // another thread may have mapped an arena meanwhile
+  if (!d && arena_new(sh)) d = try_shard(sh, pages, clean);
+  pthread_mutex_unlock(&sh->lock);
+  return d;
+}
+
+// ---------------------------------------------------------------- free and release
+
+// Releases dirty free spans of sh, largest bins first, until the global dirty count is at
+// most `target` pages (lock held). One madvise per span, all in this one pass.
+static void release_locked(ph_shard_t *sh, uint64_t target) {
+  for (int b = PH_NBINS - 1; b >= 0 && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; b--) {
+    for (ph_desc_t *d = sh->bins[b]; d && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; d = d->next) {
+      if (d->clean) continue;
+      hak_os_decommit(ph_page_of(d), (size_t)d->len << PH_PAGE_SHIFT);
+      sh->free_dirty -= d->len;
+      sh->free_clean += d->len;
+      atomic_fetch_sub_explicit(&ph_dirty_total, d->len, memory_order_relaxed);
+      sh->madvise_calls++;
+      sh->released_pages += d->len;
+      d->clean = 1;
+    }
+  }
+}
+
+// Frees block d into its shard (lock held), merging with free neighbours.
+static void free_locked(ph_shard_t *sh, ph_desc_t *d) {
+  ph_arena_t *a = ph_arena_of(d);
+  uint32_t n = d->len;
+  sh->live -= n;
+  sh->live_blocks--;
+  sh->frees++;
+  ph_set_state(d, PH_GONE);
+  ph_desc_t *start = d;
+  if (d - a->desc > (ptrdiff_t)a->first && ph_state(d - 1) == PH_FREE) {
+    ph_desc_t *left = d - d[-1].len;
+    bin_remove(sh, left);
+    n += left->len;
+    start = left;
+  }
+  ph_desc_t *right = d + d->len;
+  if (right < a->desc + PH_NPAGES && ph_state(right) == PH_FREE) {
+    bin_remove(sh, right);
+    n += right->len;
+  }
+  make_free(sh, start, n, 0);
+}
+
+void ph_free_list(ph_desc_t *list) {
+  while (list) {
+    ph_shard_t *sh = ph_arena_of(list)->shard;
+    pthread_mutex_lock(&sh->lock);
+    // Every block of this shard in the list, under one lock acquisition.
+    ph_desc_t **pp = &list;
+    while (*pp) {
+      ph_desc_t *d = *pp;
+      if (ph_arena_of(d)->shard == sh) {
+        *pp = d->next;
+        free_locked(sh, d);
+      } else {
+        pp = &d->next;
+      }
+    }
+    uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << (20 - PH_PAGE_SHIFT);
+    if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > cap) release_locked(sh, cap - cap / 4);
+    pthread_mutex_unlock(&sh->lock);
+  }
+}
+
+int ph_resize(ph_desc_t *d, uint32_t pages) {
+  ph_arena_t *a = ph_arena_of(d);
+  ph_shard_t *sh = a->shard;
+  int ok = -1;
+  pthread_mutex_lock(&sh->lock);
+  uint32_t n = d->len;
+  if (pages < n) {  // the tail becomes a free span (merged with a free right neighbour)
+    ph_desc_t *tail = d + pages;
+    make_live(d, pages);
+    tail->len = n - pages;
+    ph_set_state(tail, PH_LIVE);
+    sh->live_blocks++;  // free_locked counts the tail as a block it frees
+    sh->frees--;
+    free_locked(sh, tail);
+    ok = 0;
+  } else if (pages > n) {
+    ph_desc_t *right = d + n;
+    if (right < a->desc + PH_NPAGES && ph_state(right) == PH_FREE && right->len >= pages - n) {
+      uint32_t rlen = right->len;
+      int clean = right->clean;
+      bin_remove(sh, right);
+      if (rlen > pages - n) make_free(sh, d + pages, rlen - (pages - n), clean);
+      make_live(d, pages);
+      sh->live += pages - n;
+      ok = 0;
+    }
+  } else {
+    ok = 0;
+  }
+  pthread_mutex_unlock(&sh->lock);
+  return ok;
+}
+
+size_t ph_trim(void) {
+  size_t bytes = 0;
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    pthread_mutex_lock(&sh->lock);
+    uint64_t before = sh->free_dirty;
+    release_locked(sh, 0);
+    bytes += (size_t)(before - sh->free_dirty) << PH_PAGE_SHIFT;
+    // Unmap arenas that hold nothing: their one free span covers every data page.
+    ph_arena_t **pp = &sh->arenas;
+    while (*pp) {
+      ph_arena_t *a = *pp;
+      ph_desc_t *d = &a->desc[a->first];
+      if (ph_state(d) == PH_FREE && d->len == PH_NPAGES - a->first) {
+        bin_remove(sh, d);
+        *pp = a->next;
+        sh->narenas--;
+        sh->unmaps++;
+        hak_reg_clear(a, PH_ARENA_SIZE);
+        a->magic = 0;
+        hak_os_unmap(a, PH_ARENA_SIZE);
+      } else {
+        pp = &a->next;
+      }
+    }
+    pthread_mutex_unlock(&sh->lock);
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------- integrity
+
+#define FAIL(...) (hak_log(__VA_ARGS__), bad++)
+
+static unsigned check_arena(ph_shard_t *sh, ph_arena_t *a, uint64_t *free_pages, uint64_t *clean_pages,
+                            uint64_t *live_pages, uint64_t *live_blocks, uint64_t *cached) {
+  unsigned bad = 0;
+  if (a->magic != PH_MAGIC || a->shard != sh || a->first != ph_meta_pages()) {
+    FAIL("integrity: pool arena %p: bad magic/shard/metadata size", (void *)a);
+    return bad;
+  }
+  if (hak_reg_kind(a) != HAK_KIND_POOL || hak_reg_kind((uint8_t *)a + PH_ARENA_SIZE - 1) != HAK_KIND_POOL)
+    FAIL("integrity: pool arena %p: not registered", (void *)a);
+  int prev_free = 0;
+  for (uint32_t i = a->first; i < PH_NPAGES;) {
+    ph_desc_t *d = &a->desc[i];
+    uint32_t n = d->len;
+    unsigned s = ph_state(d);
+    if (n == 0 || i + n > PH_NPAGES || d[n - 1].len != n) {
+      FAIL("integrity: pool arena %p page %u: span length %u inconsistent (last page says %u)", (void *)a, i, n,
+           n && i + n <= PH_NPAGES ? d[n - 1].len : 0);
+      return bad;
+    }
+    if (s == PH_FREE) {
+      if (prev_free) FAIL("integrity: pool arena %p page %u: two adjacent free spans (not coalesced)", (void *)a, i);
+      if (ph_state(&d[n - 1]) != PH_FREE) FAIL("integrity: pool free span %p: last page not marked free", ph_page_of(d));
+      if (d->bin != bin_of(n)) FAIL("integrity: pool free span %p: in bin %u, expected %u", ph_page_of(d), d->bin, bin_of(n));
+      *free_pages += n;
+      if (d->clean) *clean_pages += n;
+      prev_free = 1;
+    } else if (s == PH_LIVE || s == PH_CACHED) {
+      for (uint32_t k = 1; k < n; k++)
+        if (ph_state(&d[k]) != PH_INNER) {
+          FAIL("integrity: pool block %p: page %u of %u not marked inner", ph_page_of(d), k, n);
+          break;
+        }
+      *live_pages += n;
+      *live_blocks += 1;
+      if (s == PH_CACHED) *cached += 1;
+      prev_free = 0;
+    } else {
+      FAIL("integrity: pool arena %p page %u: span starts with state %u", (void *)a, i, s);
+      return bad;
+    }
+    i += n;
+  }
+  return bad;
+}
+
+unsigned ph_check(uint64_t *cached_blocks_seen) {
+  unsigned bad = 0;
+  uint64_t dirty_all = 0;
+  *cached_blocks_seen = 0;
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    pthread_mutex_lock(&sh->lock);
+    uint64_t free_pages = 0, clean = 0, live = 0, blocks = 0, narenas = 0, meta = 0;
+    for (ph_arena_t *a = sh->arenas; a; a = a->next) {
+      narenas++;
+      meta += a->first;
+      bad += check_arena(sh, a, &free_pages, &clean, &live, &blocks, cached_blocks_seen);
+    }
+    uint64_t binned = 0, binned_clean = 0;
+    for (unsigned b = 0; b < PH_NBINS; b++) {
+      if (!sh->bins[b] != !((sh->bitmap[b / 64] >> (b % 64)) & 1)) FAIL("integrity: pool shard %u bin %u: bitmap disagrees", i, b);
+      for (ph_desc_t *d = sh->bins[b]; d; d = d->next) {
+        if (ph_state(d) != PH_FREE || d->bin != b) {
+          FAIL("integrity: pool shard %u bin %u: span %p not free or in the wrong bin", i, b, ph_page_of(d));
+          break;
+        }
+        binned += d->len;
+        if (d->clean) binned_clean += d->len;
+      }
+    }
+    if (narenas != sh->narenas) FAIL("integrity: pool shard %u: %lu arenas listed, counter says %lu", i, (unsigned long)narenas, (unsigned long)sh->narenas);
+    if (binned != free_pages || binned_clean != clean)
+      FAIL("integrity: pool shard %u: free spans walked %lu pages (%lu clean), bins hold %lu (%lu clean)", i,
+           (unsigned long)free_pages, (unsigned long)clean, (unsigned long)binned, (unsigned long)binned_clean);
+    if (sh->free_dirty + sh->free_clean != free_pages || sh->free_clean != clean)
+      FAIL("integrity: pool shard %u: free counters %lu dirty + %lu clean, expected %lu (%lu clean)", i,
+           (unsigned long)sh->free_dirty, (unsigned long)sh->free_clean, (unsigned long)free_pages, (unsigned long)clean);
+    if (sh->live != live || sh->live_blocks != blocks)
+      FAIL("integrity: pool shard %u: live counters %lu pages/%lu blocks, expected %lu/%lu", i, (unsigned long)sh->live,
+           (unsigned long)sh->live_blocks, (unsigned long)live, (unsigned long)blocks);
+    if (meta + free_pages + live != narenas * PH_NPAGES)
+      FAIL("integrity: pool shard %u: %lu meta + %lu free + %lu live pages != %lu arena pages", i, (unsigned long)meta,
+           (unsigned long)free_pages, (unsigned long)live, (unsigned long)(narenas * PH_NPAGES));
+    if (sh->allocs - sh->frees != sh->live_blocks)
+      FAIL("integrity: pool shard %u: allocs-frees %lu, live blocks %lu", i, (unsigned long)(sh->allocs - sh->frees),
+           (unsigned long)sh->live_blocks);
+    dirty_all += sh->free_dirty;
+    pthread_mutex_unlock(&sh->lock);
+  }
+  uint64_t total = atomic_load(&ph_dirty_total);
+  if (total != dirty_all) FAIL("integrity: pool dirty pages: global counter %lu, shards hold %lu", (unsigned long)total, (unsigned long)dirty_all);
+  return bad;
+}
+
+void ph_lock_all(void) {
+  for (unsigned i = 0; i < PH_NSHARDS; i++) pthread_mutex_lock(&ph_shards[i].lock);
+}
+void ph_unlock_all(void) {
+  for (unsigned i = PH_NSHARDS; i-- > 0;) pthread_mutex_unlock(&ph_shards[i].lock);
+}

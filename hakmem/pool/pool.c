@@ -1,0 +1,275 @@
+// pool.c — the L2.5 thread cache and the pool tier's entry points (see pool.h).
+#include "hakmem/pool/pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "hakmem/config.h"
+#include "hakmem/init.h"
+#include "hakmem/log.h"
+#include "hakmem/track.h"
+
+enum { POOL_THREAD_NEW = 0, POOL_THREAD_ACTIVE = 1, POOL_THREAD_DEAD = 2 };
+
+typedef struct {
+  void *head;
+  uint32_t count;
+} pool_tbin_t;
+
+typedef struct {
+  pool_tbin_t bin[POOL_NCLASS];
+  size_t bytes;   // bytes parked in this thread's cache
+  unsigned home;  // home shard
+  unsigned state;
+} pool_tls_t;
+
+static HAK_TLS pool_tls_t pool_tls;
+
+static pthread_key_t pool_key;
+static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
+static int pool_key_ok;
+static _Atomic unsigned pool_next_home;
+// Exact across threads: blocks parked in thread caches (the checker counts PH_CACHED pages).
+static _Atomic uint64_t pool_cached_blocks, pool_tc_hits;
+
+size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1; }
+
+static void pool_key_dtor(void *arg);
+static void pool_key_create(void) { pool_key_ok = pthread_key_create(&pool_key, pool_key_dtor) == 0; }
+
+static pool_tls_t *pool_thread(void) {
+  pool_tls_t *t = &pool_tls;
+  if (HAK_LIKELY(t->state == POOL_THREAD_ACTIVE)) return t;
+  if (t->state == POOL_THREAD_DEAD) return NULL;
+  pthread_once(&pool_key_once, pool_key_create);
+  t->home = atomic_fetch_add_explicit(&pool_next_home, 1, memory_order_relaxed) % PH_NSHARDS;
+  t->state = POOL_THREAD_ACTIVE;
+  if (pool_key_ok) pthread_setspecific(pool_key, t);
+  return t;
+}
+
+static void tc_push(pool_tls_t *t, ph_desc_t *d, unsigned c) {
+  void *p = ph_page_of(d);
+  ph_set_state(d, PH_CACHED);
+  hak_next_set(p, t->bin[c].head);
+  t->bin[c].head = p;
+  t->bin[c].count++;
+  t->bytes += pool_usable(d);
+  atomic_fetch_add_explicit(&pool_cached_blocks, 1, memory_order_relaxed);
+}
+
+static ph_desc_t *tc_pop(pool_tls_t *t, unsigned c) {
+  void *p = t->bin[c].head;
+  if (!p) return NULL;
+  t->bin[c].head = hak_next_get(p);
+  t->bin[c].count--;
+  ph_desc_t *d = ph_desc_of(p);
+  t->bytes -= pool_usable(d);
+  atomic_fetch_sub_explicit(&pool_cached_blocks, 1, memory_order_relaxed);
+  return d;
+}
+
+// Moves cached blocks back to the page heap until the cache holds at most `limit` bytes,
+// taking up to `n` from class `first` before the largest classes.
+static void tc_spill(pool_tls_t *t, unsigned first, unsigned n, size_t limit) {
+  ph_desc_t *list = NULL, *d;
+  for (unsigned k = 0; k < n && (d = tc_pop(t, first)); k++) {
+    d->next = list;
+    list = d;
+  }
+  for (unsigned c = POOL_NCLASS; c-- > 0 && t->bytes > limit;)
+    while (t->bytes > limit && (d = tc_pop(t, c))) {
+      d->next = list;
+      list = d;
+    }
+  for (ph_desc_t *x = list; x; x = x->next) ph_set_state(x, PH_LIVE);
+  ph_free_list(list);
+}
+
+static void pool_key_dtor(void *arg) {
+  pool_tls_t *t = arg;
+  tc_spill(t, 0, 0, 0);
+  t->state = POOL_THREAD_DEAD;  // later frees and mallocs go straight to the page heap
+}
+
+void pool_flush_thread(void) {
+  pool_tls_t *t = &pool_tls;
+  if (t->state == POOL_THREAD_ACTIVE) tc_spill(t, 0, 0, 0);
+}
+
+void *pool_alloc(size_t size, int *fresh) {
+  uint32_t pages = pool_pages_for(size);
+  pool_tls_t *t = pool_thread();
+  ph_desc_t *d = NULL;
+  int clean = 0;
+  if (t && pages <= POOL_CLASS_MAX_PAGES) {
+    unsigned c = pool_class_of_pages(pages);
+    d = tc_pop(t, c);
+    if (d) {
+      atomic_fetch_add_explicit(&pool_tc_hits, 1, memory_order_relaxed);
+      ph_set_state(d, PH_LIVE);
+    } else {
+      d = ph_alloc(t->home, pages, &clean);
+      // A run: more blocks of the class into the cache while the lock is warm, within a
+      // quarter of the cache budget.
+      size_t bytes = (size_t)pages << PH_PAGE_SHIFT;
+      for (long k = 1; d && k < hak_cfg.l25_run_factor && t->bytes + 4 * bytes <= (size_t)hak_cfg.l25_tc_bytes; k++) {
+        int c2;
+        ph_desc_t *e = ph_alloc(t->home, pages, &c2);
+        if (!e) break;
+        HAK_TRACK_FREE(ph_page_of(e), bytes);
+        tc_push(t, e, c);
+      }
+    }
+  } else {
+    d = ph_alloc(t ? t->home : 0, pages, &clean);
+  }
+  if (!d) return NULL;
+  void *p = ph_page_of(d);
+  HAK_TRACK_ALLOC(p, pool_usable(d));
+  *fresh = clean;
+  return p;
+}
+
+ph_desc_t *pool_lookup(void *p, const char **why) {
+  if ((uintptr_t)p & (PH_PAGE - 1)) {
+    *why = "interior pointer of a pool block (not page-aligned)";
+    return NULL;
+  }
+  ph_arena_t *a = ph_arena_of(p);
+  ph_desc_t *d = ph_desc_of(p);
+  if (hak_peek64(&a->magic) != PH_MAGIC) {
+    *why = "pointer into an unused pool arena";
+    return NULL;
+  }
+  switch (ph_state(d)) {
+    case PH_LIVE:
+      return d;
+    case PH_CACHED:
+    case PH_FREE:
+    case PH_GONE:
+      *why = "double free (pool block is already free)";
+      return NULL;
+    default:
+      *why = "interior pointer of a pool block";
+      return NULL;
+  }
+}
+
+void pool_free(ph_desc_t *d) {
+  size_t bytes = pool_usable(d);
+  HAK_TRACK_FREE(ph_page_of(d), bytes);
+  pool_tls_t *t = pool_thread();
+  uint32_t pages = d->len;
+  if (t && pages <= POOL_CLASS_MAX_PAGES && (size_t)hak_cfg.l25_tc_bytes >= bytes) {
+    unsigned c = pool_class_of_pages(pages);
+    if (pool_class_pages(c) == pages) {
+      if (t->bytes + bytes > (size_t)hak_cfg.l25_tc_bytes) tc_spill(t, c, (unsigned)hak_cfg.l25_tc_spill, (size_t)hak_cfg.l25_tc_bytes - bytes);
+      tc_push(t, d, c);
+      return;
+    }
+  }
+  d->next = NULL;
+  ph_free_list(d);
+}
+
+int pool_resize(ph_desc_t *d, size_t size) {
+  uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);
+  if (pages < POOL_MIN_PAGES) pages = POOL_MIN_PAGES;
+  size_t old = pool_usable(d);
+  if (ph_resize(d, pages) != 0) return -1;
+  HAK_TRACK_ALLOC(ph_page_of(d), pool_usable(d) > old ? pool_usable(d) : old);
+  (void)old;
+  return 0;
+}
+
+size_t pool_trim(void) {
+  pool_flush_thread();
+  return ph_trim();
+}
+
+void pool_stats_get(pool_stats_t *out) {
+  pool_stats_t s = {0};
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    pthread_mutex_lock(&sh->lock);
+    s.arenas += sh->narenas;
+    s.live_blocks += sh->live_blocks;
+    s.live_bytes += sh->live << PH_PAGE_SHIFT;
+    s.free_dirty_bytes += sh->free_dirty << PH_PAGE_SHIFT;
+    s.free_clean_bytes += sh->free_clean << PH_PAGE_SHIFT;
+    s.allocs += sh->allocs;
+    s.frees += sh->frees;
+    s.steals += sh->steals;
+    s.arena_maps += sh->maps;
+    s.arena_unmaps += sh->unmaps;
+    s.madvise_calls += sh->madvise_calls;
+    s.released_bytes += sh->released_pages << PH_PAGE_SHIFT;
+    pthread_mutex_unlock(&sh->lock);
+  }
+  s.cached_blocks = atomic_load(&pool_cached_blocks);
+  s.live_blocks -= s.cached_blocks;  // the page heap counts parked blocks as allocated
+  s.tc_hits = atomic_load(&pool_tc_hits);
+  *out = s;
+}
+
+unsigned pool_check(void) {
+  uint64_t cached_seen;
+  unsigned bad = ph_check(&cached_seen);
+  uint64_t cached = atomic_load(&pool_cached_blocks);
+  if (cached_seen != cached) {
+    hak_log("integrity: pool thread caches: counter says %lu blocks, %lu pages marked cached", (unsigned long)cached,
+            (unsigned long)cached_seen);
+    bad++;
+  }
+  // This thread's cache: every entry a cached class-sized block in a live arena.
+  pool_tls_t *t = &pool_tls;
+  size_t bytes = 0;
+  for (unsigned c = 0; c < POOL_NCLASS; c++) {
+    uint32_t n = 0;
+    for (void *p = t->bin[c].head; p; p = hak_next_get(p), n++) {
+      ph_desc_t *d = ph_desc_of(p);
+      if (((uintptr_t)p & (PH_PAGE - 1)) || ph_state(d) != PH_CACHED || d->len != pool_class_pages(c)) {
+        hak_log("integrity: pool thread cache class %u: entry %p is not a cached block of %u pages", c, p, pool_class_pages(c));
+        bad++;
+        break;
+      }
+      bytes += pool_usable(d);
+    }
+    if (n != t->bin[c].count) {
+      hak_log("integrity: pool thread cache class %u: count %u, list holds %u", c, t->bin[c].count, n);
+      bad++;
+    }
+  }
+  if (bytes != t->bytes) {
+    hak_log("integrity: pool thread cache: %zu bytes counted, list holds %zu", t->bytes, bytes);
+    bad++;
+  }
+  return bad;
+}
+
+void pool_fork_prepare(void) { ph_lock_all(); }
+void pool_fork_parent(void) { ph_unlock_all(); }
+// The child has only the forking thread: blocks parked in the other threads' caches (whose
+// pushes and pops may even have been cut in half by the fork) go back to the page heap, and
+// the cached-block counter is recounted from this thread's cache.
+void pool_fork_child(void) {
+  ph_unlock_all();
+  pool_tls_t *t = &pool_tls;
+  uint64_t mine = 0;
+  for (unsigned c = 0; c < POOL_NCLASS; c++)
+    for (void *p = t->bin[c].head; p; p = hak_next_get(p), mine++) ph_set_state(ph_desc_of(p), PH_LIVE);
+  ph_desc_t *orphans = NULL;
+  for (unsigned i = 0; i < PH_NSHARDS; i++)
+    for (ph_arena_t *a = ph_shards[i].arenas; a; a = a->next)
+      for (uint32_t k = a->first; k < PH_NPAGES; k += a->desc[k].len)
+        if (ph_state(&a->desc[k]) == PH_CACHED) {
+          ph_set_state(&a->desc[k], PH_LIVE);
+          a->desc[k].next = orphans;
+          orphans = &a->desc[k];
+        }
+  for (unsigned c = 0; c < POOL_NCLASS; c++)
+    for (void *p = t->bin[c].head; p; p = hak_next_get(p)) ph_set_state(ph_desc_of(p), PH_CACHED);
+  atomic_store(&pool_cached_blocks, mine);
+  ph_free_list(orphans);
+}

@@ -1,0 +1,249 @@
+// Pool tier (L2.5 page heap + thread cache): classes, carving, coalescing, thread cache,
+// spill, cross-thread frees, in-place realloc, invalid pointers, trim.
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include <thread>
+#include <vector>
+
+#include "hakmem/config.h"
+#include "hakmem/hakmem.h"
+#include "hakmem/pool/pool.h"
+
+namespace {
+
+hak_stats_t Stats() {
+  hak_stats_t s;
+  s.size = sizeof s;
+  hak_stats_get(&s);
+  return s;
+}
+
+template <typename F>
+void InThread(F f) {
+  std::thread t(f);
+  t.join();
+}
+
+std::vector<std::string> g_msgs;
+void Hook(const char *msg) { g_msgs.push_back(msg); }
+
+TEST(PoolClasses, EveryPageCountFitsWithBoundedWaste) {
+  uint32_t prev = 0;
+  for (uint32_t pages = 1; pages <= POOL_CLASS_MAX_PAGES; pages++) {
+    unsigned c = pool_class_of_pages(pages);
+    ASSERT_LT(c, (unsigned)POOL_NCLASS);
+    uint32_t got = pool_class_pages(c);
+    ASSERT_GE(got, pages);
+    ASSERT_GE(got, prev);
+    if (pages >= POOL_MIN_PAGES) ASSERT_LE(got * 8, pages * 9 + 8) << pages;  // <= 12.5% above
+    ASSERT_EQ(pool_class_of_pages(got), c);  // a class size maps to itself
+    prev = got;
+  }
+  EXPECT_EQ(pool_class_pages(POOL_NCLASS - 1), (uint32_t)POOL_CLASS_MAX_PAGES);
+}
+
+TEST(PoolClasses, WasteAtMostAQuarterForEveryPoolSize) {
+  for (size_t n = 65536; n <= pool_max_request(); n += (n < (2u << 20) ? 509 : 4093)) {
+    size_t got = (size_t)pool_pages_for(n) << PH_PAGE_SHIFT;
+    ASSERT_GE(got, n);
+    ASSERT_LE(got * 4, n * 5) << n;
+  }
+}
+
+TEST(Pool, BlocksArePageAlignedWritableAndServedByThePool) {
+  InThread([] {
+    hak_stats_t before = Stats();
+    std::vector<uint8_t *> v;
+    for (size_t n = 65536; n <= (6u << 20); n = n * 5 / 4 + 4099) {
+      uint8_t *p = (uint8_t *)hak_malloc(n);
+      ASSERT_NE(p, nullptr);
+      ASSERT_EQ((uintptr_t)p % 4096, 0u);
+      ASSERT_GE(hak_usable_size(p), n);
+      ASSERT_LE(hak_usable_size(p) * 4, n * 5 + 4 * 4096);
+      memset(p, (int)(n & 0xff), n);
+      v.push_back(p);
+    }
+    hak_stats_t mid = Stats();
+    EXPECT_EQ(mid.pool_allocs - before.pool_allocs + mid.pool_cache_hits - before.pool_cache_hits >= v.size(), true);
+    EXPECT_GE(mid.pool_live_blocks, v.size());
+    for (uint8_t *p : v) {
+      size_t n = hak_usable_size(p);
+      EXPECT_EQ(p[0], p[n / 2 - (n / 2) % 1]);
+      hak_free(p);
+    }
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Pool, ThreadCacheReusesTheLastFreedBlock) {
+  InThread([] {
+    void *p = hak_malloc(100000);
+    hak_free(p);
+    uint64_t hits = Stats().pool_cache_hits;
+    void *q = hak_malloc(100000);
+    EXPECT_EQ(p, q);
+    EXPECT_EQ(Stats().pool_cache_hits, hits + 1);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    hak_free(q);
+  });
+}
+
+TEST(Pool, ThreadCacheSpillsBeyondItsBudget) {
+  InThread([] {
+    std::vector<void *> v;
+    for (int i = 0; i < 64; i++) v.push_back(hak_malloc(1 << 20));  // 64 MiB of 1 MiB blocks
+    for (void *p : v) hak_free(p);
+    hak_stats_t s = Stats();
+    EXPECT_LE(s.pool_cached_blocks * (1u << 20), (uint64_t)hak_cfg.l25_tc_bytes);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Pool, CrossThreadFreesAndThreadExitReturnEverything) {
+  std::vector<void *> v(256);
+  InThread([&] {
+    for (size_t i = 0; i < v.size(); i++) {
+      v[i] = hak_malloc(65536 + i * 4000);
+      memset(v[i], 1, 65536);
+    }
+  });
+  std::thread a([&] {
+    for (size_t i = 0; i < v.size(); i += 2) hak_free(v[i]);
+  });
+  std::thread b([&] {
+    for (size_t i = 1; i < v.size(); i += 2) hak_free(v[i]);
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  EXPECT_EQ(Stats().pool_cached_blocks, 0u);  // exited threads returned their caches
+}
+
+TEST(Pool, FreedNeighboursCoalesceAndReallocGrowsInPlace) {
+  InThread([] {
+    const size_t sz = 2u << 20;  // above the cached classes: straight back to the page heap
+    std::vector<uint8_t *> keep;
+    uint8_t *a = nullptr, *b = nullptr;
+    for (int i = 0; i < 16 && !a; i++) {
+      uint8_t *x = (uint8_t *)hak_malloc(sz), *y = (uint8_t *)hak_malloc(sz);
+      if (y == x + sz) a = x, b = y;
+      else keep.push_back(x), keep.push_back(y);
+    }
+    ASSERT_NE(a, nullptr) << "two consecutive carves were never adjacent";
+    memset(a, 0x77, sz);
+    hak_free(b);
+    uint8_t *c = (uint8_t *)hak_realloc(a, sz + sz / 2);
+    EXPECT_EQ(c, a);  // grew into b's pages without moving
+    EXPECT_EQ(c[sz - 1], 0x77);
+    EXPECT_GE(hak_usable_size(c), sz + sz / 2);
+    uint8_t *d = (uint8_t *)hak_realloc(c, sz / 4);  // shrinks in place, tail freed
+    EXPECT_EQ(d, c);
+    EXPECT_EQ(d[sz / 4 - 1], 0x77);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    hak_free(d);
+    for (uint8_t *p : keep) hak_free(p);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Pool, ReallocAcrossEveryTierBoundaryKeepsContents) {
+  InThread([] {
+    const size_t sizes[] = {100, 1024, 1025, 8191, 8192, 65535, 65536, 1u << 20, (1u << 20) + 1,
+                            (size_t)hak_cfg.large_min - 1, (size_t)hak_cfg.large_min, (size_t)hak_cfg.large_min * 2};
+    uint8_t *p = (uint8_t *)hak_malloc(16);
+    for (int k = 0; k < 16; k++) p[k] = (uint8_t)k;
+    size_t have = 16;
+    for (size_t n : sizes) {
+      p = (uint8_t *)hak_realloc(p, n);
+      ASSERT_NE(p, nullptr);
+      for (size_t k = 0; k < 16; k++) ASSERT_EQ(p[k], (uint8_t)k) << n;
+      if (n > have) memset(p + have, 0x3c, n - have);
+      if (n > 16 && have > 16) ASSERT_EQ(p[(n < have ? n : have) - 1], 0x3c) << n;
+      have = n;
+    }
+    for (size_t i = sizeof sizes / sizeof sizes[0]; i-- > 0;) {
+      p = (uint8_t *)hak_realloc(p, sizes[i]);
+      for (size_t k = 0; k < 16; k++) ASSERT_EQ(p[k], (uint8_t)k) << sizes[i];
+    }
+    hak_free(p);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Pool, CallocIsZeroAfterDirtyReuse) {
+  InThread([] {
+    for (int i = 0; i < 8; i++) {
+      uint8_t *p = (uint8_t *)hak_malloc(3u << 20);
+      memset(p, 0xff, 3u << 20);
+      hak_free(p);
+      uint8_t *q = (uint8_t *)hak_calloc(1, (3u << 20) - 100);
+      for (size_t k = 0; k < (3u << 20) - 100; k += 997) ASSERT_EQ(q[k], 0) << k;
+      hak_free(q);
+      uint8_t *r = (uint8_t *)hak_calloc(100, 1000);
+      for (size_t k = 0; k < 100000; k++) ASSERT_EQ(r[k], 0);
+      memset(r, 0xee, 100000);
+      hak_free(r);
+    }
+  });
+}
+
+TEST(Pool, AlignedAllocationFromThePageHeap) {
+  InThread([] {
+    void *p = hak_aligned_alloc(4096, 300000);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ((uintptr_t)p % 4096, 0u);
+    EXPECT_GE(hak_usable_size(p), 300000u);
+    void *q = nullptr;
+    ASSERT_EQ(hak_posix_memalign(&q, 1 << 16, 300000), 0);
+    EXPECT_EQ((uintptr_t)q % (1 << 16), 0u);
+    hak_free(p);
+    hak_free(q);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Pool, DoubleAndInteriorFreesAreReported) {
+  hak_abort_hook_t old = hak_set_abort_hook(Hook);
+  InThread([] {
+    g_msgs.clear();
+    uint8_t *p = (uint8_t *)hak_malloc(200000);
+    uint8_t *big = (uint8_t *)hak_malloc(3u << 20);
+    hak_free(p + 4096);  // interior page
+    hak_free(p + 16);    // not page-aligned
+    hak_free(p);
+    hak_free(p);    // double free (parked in the thread cache)
+    hak_free(big);
+    hak_free(big);  // double free (back in the page heap)
+    ASSERT_EQ(g_msgs.size(), 4u);
+    EXPECT_NE(g_msgs[0].find("interior"), std::string::npos) << g_msgs[0];
+    EXPECT_NE(g_msgs[1].find("interior"), std::string::npos) << g_msgs[1];
+    EXPECT_NE(g_msgs[2].find("double free"), std::string::npos) << g_msgs[2];
+    EXPECT_NE(g_msgs[3].find("double free"), std::string::npos) << g_msgs[3];
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+  hak_set_abort_hook(old);
+}
+
+TEST(Pool, TrimReleasesFreePagesAndEmptyArenas) {
+  InThread([] {
+    std::vector<void *> v;
+    for (int i = 0; i < 40; i++) {
+      v.push_back(hak_malloc(300000 + i * 50000));
+      memset(v.back(), 1, 300000);
+    }
+    for (void *p : v) hak_free(p);
+    hak_trim(0);
+    hak_stats_t s = Stats();
+    EXPECT_EQ(s.pool_free_dirty_bytes, 0u);
+    EXPECT_EQ(s.pool_cached_blocks, 0u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+  // No pool block is live in this process any more, so every arena went back to the OS.
+  hak_trim(0);
+  hak_stats_t s = Stats();
+  EXPECT_EQ(s.pool_live_blocks, 0u);
+  EXPECT_EQ(s.pool_arenas, 0u);
+}
+
+}  // namespace
