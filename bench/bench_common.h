@@ -37,6 +37,17 @@ static inline long bench_peak_rss_kb(void) {
   return kb;
 }
 
+// VmRSS of this process in KiB.
+static inline long bench_rss_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmRSS:", 6) == 0) kb = atol(line + 6);
+  if (f) fclose(f);
+  return kb;
+}
+
 // Name of the allocator that owns malloc, found through symbols only it exports.
 static inline const char *bench_allocator(void) {
   if (dlsym(RTLD_DEFAULT, "hakmem_is_active_allocator")) return "hakmem";

@@ -2,6 +2,9 @@
 //   bench_ws_mt name iterations ws min max threads touch
 // Each thread keeps its own working set of `ws` blocks and replaces a random one per
 // iteration; touch=1 writes every page of each new block (the seeds' "vm"/large scenario).
+// Reports rss_before_kb (before the threads start) and rss_after_trim_kb (after every block
+// is freed and malloc_trim(0)): how much memory the allocator gives back.
+#include <malloc.h>
 #include <pthread.h>
 
 #include "bench_common.h"
@@ -36,12 +39,14 @@ int main(int argc, char **argv) {
   long threads = bench_arg(argc, argv, 6, 2);
   g_touch = bench_arg(argc, argv, 7, 0);
   pthread_t th[64];
+  long rss_before = bench_rss_kb();
   double t0 = bench_now();
   for (long t = 0; t < threads; t++) pthread_create(&th[t], NULL, worker, (void *)t);
   for (long t = 0; t < threads; t++) pthread_join(th[t], NULL);
   double t1 = bench_now();
-  char extra[64];
-  snprintf(extra, sizeof extra, "threads=%ld", threads);
+  malloc_trim(0);
+  char extra[128];
+  snprintf(extra, sizeof extra, "threads=%ld rss_before_kb=%ld rss_after_trim_kb=%ld", threads, rss_before, bench_rss_kb());
   bench_report(name, (double)(g_iters * threads), t1 - t0, extra);
   return 0;
 }

@@ -16,6 +16,7 @@ hak_config_t hak_cfg = {
     .l25_tc_bytes = 4 << 20,
     .l25_tc_spill = 4,
     .l25_run_factor = 2,
+    .pool_hugepages = 0,
 };
 
 typedef struct {
@@ -39,6 +40,7 @@ static hak_knob_t knobs[] = {
     {"HAKMEM_L25_TC_BYTES", &hak_cfg.l25_tc_bytes, 4 << 20, 0, 256 << 20, NULL},
     {"HAKMEM_L25_TC_SPILL", &hak_cfg.l25_tc_spill, 4, 1, 64, NULL},
     {"HAKMEM_L25_RUN_FACTOR", &hak_cfg.l25_run_factor, 2, 1, 16, NULL},
+    {"HAKMEM_POOL_HUGEPAGES", &hak_cfg.pool_hugepages, 0, 0, 1, NULL},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
 

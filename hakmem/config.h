@@ -21,6 +21,7 @@ typedef struct hak_config {
   long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)
   long l25_tc_bytes;     // HAKMEM_L25_TC_BYTES: per-thread cache of 64 KiB–1 MiB blocks
   long l25_tc_spill;     // HAKMEM_L25_TC_SPILL: blocks returned to the page heap per spill
+  long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
 } hak_config_t;
 

@@ -40,6 +40,8 @@ void hak_os_unmap(void *p, size_t size) {
 
 void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
 
+void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
+
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size) {
   void *q = mremap(p, old_size, new_size, 0);
   return q == p ? 0 : -1;

@@ -16,6 +16,8 @@ void *hak_os_map_aligned(size_t size, size_t align);
 void hak_os_unmap(void *p, size_t size);
 // Give pages back to the kernel but keep the range mapped (reads return zeros afterwards).
 void hak_os_decommit(void *p, size_t size);
+// Ask for transparent huge pages on a 2 MiB-aligned range (a hint; ignored where THP is off).
+void hak_os_hugepages(void *p, size_t size);
 // Try to resize a mapping in place; returns 0 on success.
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size);
 // Move a mapping to a fresh address aligned to `align`; returns the new base or NULL.

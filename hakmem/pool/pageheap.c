@@ -62,6 +62,7 @@ static void bin_remove(ph_shard_t *sh, ph_desc_t *d) {
 static void make_free(ph_shard_t *sh, ph_desc_t *d, uint32_t n, int clean) {
   d->len = n;
   d->clean = (uint8_t)clean;
+  if (!clean) d->epoch = sh->clock;
   ph_set_state(d, PH_FREE);
   d[n - 1].len = n;
   ph_set_state(&d[n - 1], PH_FREE);
@@ -96,7 +97,7 @@ static ph_desc_t *carve(ph_shard_t *sh, ph_desc_t *d, uint32_t n, int *clean) {
   *clean = d->clean;
   if (len > n) make_free(sh, d + n, len - n, d->clean);
   make_live(d, n);
-  sh->live += n;
+  HAK_STORE_RELAXED(&sh->live, sh->live + n);  // read racily by dirty_cap()
   sh->live_blocks++;
   sh->allocs++;
   return d;
@@ -112,6 +113,7 @@ static ph_desc_t *arena_new(ph_shard_t *sh) {
   ph_arena_t *a = hak_os_map_aligned(PH_ARENA_SIZE, PH_ARENA_SIZE);
   if (!a) return NULL;
   HAK_TRACK_MAPPED(a, PH_ARENA_SIZE);
+  if (hak_cfg.pool_hugepages) hak_os_hugepages(a, PH_ARENA_SIZE);
   unsigned meta = ph_meta_pages();
   a->magic = PH_MAGIC;
   a->shard = sh;
@@ -120,23 +122,32 @@ static ph_desc_t *arena_new(ph_shard_t *sh) {
   for (unsigned i = 0; i < meta; i++) ph_set_state(&a->desc[i], PH_META);
   a->next = sh->arenas;
   sh->arenas = a;
-  sh->narenas++;
+  HAK_STORE_RELAXED(&sh->narenas, sh->narenas + 1);  // read unlocked by stealers
   sh->maps++;
   make_free(sh, &a->desc[meta], (uint32_t)(PH_NPAGES - meta), 1);
   hak_reg_set(a, PH_ARENA_SIZE, a, HAK_KIND_POOL, HAK_KIND_POOL);
   return &a->desc[meta];
 }
 
-ph_desc_t *ph_alloc(unsigned home, uint32_t pages, int *clean) {
+ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean) {
   if (pages == 0 || pages > PH_NPAGES - ph_meta_pages()) return NULL;
-  ph_shard_t *sh = &ph_shards[home % PH_NSHARDS];
-  pthread_mutex_lock(&sh->lock);
+  unsigned h = *home % PH_NSHARDS;
+  ph_shard_t *sh = &ph_shards[h];
+  // Threads start on shard 0 (one shard fragments least) and move to the next shard when
+  // they find theirs locked: shards multiply only where threads actually contend.
+  if (pthread_mutex_trylock(&sh->lock) != 0) {
+    h = (h + 1) % PH_NSHARDS;
+    *home = h;
+    sh = &ph_shards[h];
+    pthread_mutex_lock(&sh->lock);
+  }
   ph_desc_t *d = try_shard(sh, pages, clean);
   pthread_mutex_unlock(&sh->lock);
   if (d) return d;
   // Steal: another shard's free span is resident memory; a new arena is not.
   for (unsigned i = 1; i < PH_NSHARDS && !d; i++) {
-    ph_shard_t *o = &ph_shards[(home + i) % PH_NSHARDS];
+    ph_shard_t *o = &ph_shards[(h + i) % PH_NSHARDS];
+    if (!HAK_LOAD_RELAXED(&o->narenas)) continue;
     pthread_mutex_lock(&o->lock);
     d = try_shard(o, pages, clean);
     if (d) o->steals++;
@@ -152,12 +163,13 @@ ph_desc_t *ph_alloc(unsigned home, uint32_t pages, int *clean) {
 
 // ---------------------------------------------------------------- free and release
 
-// Releases dirty free spans of sh, largest bins first, until the global dirty count is at
-// most `target` pages (lock held). One madvise per span, all in this one pass.
-static void release_locked(ph_shard_t *sh, uint64_t target) {
+// Releases dirty free spans of sh that are at least min_age frees old, largest bins first,
+// until the global dirty count is at most `target` pages (lock held). One madvise per span,
+// all in this one pass.
+static void release_locked(ph_shard_t *sh, uint64_t target, uint32_t min_age) {
   for (int b = PH_NBINS - 1; b >= 0 && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; b--) {
     for (ph_desc_t *d = sh->bins[b]; d && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; d = d->next) {
-      if (d->clean) continue;
+      if (d->clean || (uint32_t)(sh->clock - d->epoch) < min_age) continue;
       hak_os_decommit(ph_page_of(d), (size_t)d->len << PH_PAGE_SHIFT);
       sh->free_dirty -= d->len;
       sh->free_clean += d->len;
@@ -169,13 +181,29 @@ static void release_locked(ph_shard_t *sh, uint64_t target) {
   }
 }
 
+// Live pages over all shards (relaxed sum; only steers the release policy).
+static uint64_t live_total(void) {
+  uint64_t n = 0;
+  for (unsigned i = 0; i < PH_NSHARDS; i++) n += HAK_LOAD_RELAXED(&ph_shards[i].live);
+  return n;
+}
+
+// Dirty free pages kept resident: HAKMEM_LARGE_CACHE_MB, or as many pages as are live when
+// that is more (malloc_trim releases all of them).
+static uint64_t dirty_cap(void) {
+  uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << (20 - PH_PAGE_SHIFT);
+  uint64_t live = live_total();
+  return live > cap ? live : cap;
+}
+
 // Frees block d into its shard (lock held), merging with free neighbours.
 static void free_locked(ph_shard_t *sh, ph_desc_t *d) {
   ph_arena_t *a = ph_arena_of(d);
   uint32_t n = d->len;
-  sh->live -= n;
+  HAK_STORE_RELAXED(&sh->live, sh->live - n);
   sh->live_blocks--;
   sh->frees++;
+  sh->clock++;
   ph_set_state(d, PH_GONE);
   ph_desc_t *start = d;
   if (d - a->desc > (ptrdiff_t)a->first && ph_state(d - 1) == PH_FREE) {
@@ -207,8 +235,8 @@ void ph_free_list(ph_desc_t *list) {
         pp = &d->next;
       }
     }
-    uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << (20 - PH_PAGE_SHIFT);
-    if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > cap) release_locked(sh, cap - cap / 4);
+    uint64_t cap = dirty_cap();
+    if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > cap) release_locked(sh, cap - cap / 4, PH_DECAY_FREES);
     pthread_mutex_unlock(&sh->lock);
   }
 }
@@ -236,7 +264,7 @@ int ph_resize(ph_desc_t *d, uint32_t pages) {
       bin_remove(sh, right);
       if (rlen > pages - n) make_free(sh, d + pages, rlen - (pages - n), clean);
       make_live(d, pages);
-      sh->live += pages - n;
+      HAK_STORE_RELAXED(&sh->live, sh->live + (pages - n));
       ok = 0;
     }
   } else {
@@ -252,8 +280,15 @@ size_t ph_trim(void) {
     ph_shard_t *sh = &ph_shards[i];
     pthread_mutex_lock(&sh->lock);
     uint64_t before = sh->free_dirty;
-    release_locked(sh, 0);
+    release_locked(sh, 0, 0);
     bytes += (size_t)(before - sh->free_dirty) << PH_PAGE_SHIFT;
+    // Descriptors inside a free span are never read (only its first and last are): give
+    // their pages back too, so an arena kept for one small live block costs little RSS.
+    for (unsigned b = 0; b < PH_NBINS; b++)
+      for (ph_desc_t *d = sh->bins[b]; d; d = d->next) {
+        uintptr_t lo = HAK_ALIGN_UP((uintptr_t)(d + 1), PH_PAGE), hi = (uintptr_t)(d + d->len - 1) & ~(PH_PAGE - 1);
+        if (hi > lo) hak_os_decommit((void *)lo, hi - lo);
+      }
     // Unmap arenas that hold nothing: their one free span covers every data page.
     ph_arena_t **pp = &sh->arenas;
     while (*pp) {
@@ -262,7 +297,7 @@ size_t ph_trim(void) {
       if (ph_state(d) == PH_FREE && d->len == PH_NPAGES - a->first) {
         bin_remove(sh, d);
         *pp = a->next;
-        sh->narenas--;
+        HAK_STORE_RELAXED(&sh->narenas, sh->narenas - 1);
         sh->unmaps++;
         hak_reg_clear(a, PH_ARENA_SIZE);
         a->magic = 0;

@@ -15,11 +15,14 @@
 // Free spans: coalesced with both neighbours on free (boundary descriptors: the first and
 // last page of a free span both carry its length), kept in size bins with a non-empty
 // bitmap (exact bins up to 256 pages, 8 bins per doubling above). Each free span is "clean"
-// (released to the OS: reads as zero, not in RSS) or "dirty". Dirty free pages beyond
-// HAKMEM_LARGE_CACHE_MB are released with madvise in one pass (batched, largest first).
+// (released to the OS: reads as zero, not in RSS) or "dirty". When dirty free pages exceed
+// HAKMEM_LARGE_CACHE_MB, the spans that have stayed free over the last PH_DECAY_FREES frees
+// of their shard are released with madvise in one pass (batched, largest first); recently
+// freed spans are kept, since the next requests would fault them straight back in.
 //
 // Shards: PH_NSHARDS independent heaps, each with its own lock and arenas. A thread uses its
-// home shard and steals from the others before mapping a new arena.
+// home shard (all start on shard 0 and move on when they meet contention) and steals from
+// the others before mapping a new arena.
 //
 // Counter invariants (pool_check): per shard, free_dirty + free_clean == sum of free span
 // lengths, live == sum of block lengths, meta + free + live == arenas * PH_NPAGES; no two
@@ -44,6 +47,7 @@ extern "C" {
 #define PH_NSHARDS 4
 #define PH_EXACT_BINS 256
 #define PH_NBINS (PH_EXACT_BINS + 6 * 8)
+#define PH_DECAY_FREES 512
 #define PH_MAGIC 0x48414b4d50414745ull  // "HAKMPAGE"
 
 // Page descriptor states. Only the states of a span's first and last page are kept exact;
@@ -64,6 +68,7 @@ typedef struct ph_desc {
   uint8_t state;   // PH_* (written with relaxed atomics: neighbours read it under their lock)
   uint8_t clean;   // free span: every page released to the OS
   uint16_t bin;    // free span: its bin
+  uint32_t epoch;  // free span: the shard's free clock when it last became dirty
   struct ph_desc *prev, *next;  // free span: bin links (first page only)
 } ph_desc_t;
 
@@ -82,6 +87,7 @@ typedef struct ph_shard {
   ph_arena_t *arenas;
   // Exact page counters (lock held).
   uint64_t narenas, free_dirty, free_clean, live, live_blocks;
+  uint32_t clock;  // frees so far (wraps): ages dirty spans for the release policy
   uint64_t allocs, frees, steals, maps, unmaps, madvise_calls, released_pages;
 } ph_shard_t;
 
@@ -98,10 +104,11 @@ HAK_INLINE void *ph_page_of(ph_desc_t *d) {
 HAK_INLINE unsigned ph_state(const ph_desc_t *d) { return HAK_LOAD_RELAXED(&d->state); }
 HAK_INLINE void ph_set_state(ph_desc_t *d, unsigned s) { HAK_STORE_RELAXED(&d->state, (uint8_t)s); }
 
-// Allocates a block of `pages` pages (1 <= pages <= PH_NPAGES - metadata), trying `home`
-// first, then stealing from the other shards, then mapping a new arena for `home`. Returns
-// its first descriptor (state PH_LIVE) or NULL; *clean is set when the pages are all zero.
-ph_desc_t *ph_alloc(unsigned home, uint32_t pages, int *clean);
+// Allocates a block of `pages` pages (1 <= pages <= PH_NPAGES - metadata), trying the
+// caller's home shard first (moving *home on to the next shard when it is contended), then
+// stealing from the other shards, then mapping a new arena for the home shard. Returns its
+// first descriptor (state PH_LIVE) or NULL; *clean is set when the pages are all zero.
+ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean);
 // Returns `n` blocks (linked through ph_desc_t.next, any shards) to their free spans.
 void ph_free_list(ph_desc_t *list);
 // Resizes a live block in place to `pages` (shrinking frees the tail; growing takes pages

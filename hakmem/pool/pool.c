@@ -28,7 +28,6 @@ static HAK_TLS pool_tls_t pool_tls;
 static pthread_key_t pool_key;
 static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static int pool_key_ok;
-static _Atomic unsigned pool_next_home;
 // Exact across threads: blocks parked in thread caches (the checker counts PH_CACHED pages).
 static _Atomic uint64_t pool_cached_blocks, pool_tc_hits;
 
@@ -42,7 +41,7 @@ static pool_tls_t *pool_thread(void) {
   if (HAK_LIKELY(t->state == POOL_THREAD_ACTIVE)) return t;
   if (t->state == POOL_THREAD_DEAD) return NULL;
   pthread_once(&pool_key_once, pool_key_create);
-  t->home = atomic_fetch_add_explicit(&pool_next_home, 1, memory_order_relaxed) % PH_NSHARDS;
+  t->home = 0;
   t->state = POOL_THREAD_ACTIVE;
   if (pool_key_ok) pthread_setspecific(pool_key, t);
   return t;
@@ -109,20 +108,21 @@ void *pool_alloc(size_t size, int *fresh) {
       atomic_fetch_add_explicit(&pool_tc_hits, 1, memory_order_relaxed);
       ph_set_state(d, PH_LIVE);
     } else {
-      d = ph_alloc(t->home, pages, &clean);
+      d = ph_alloc(&t->home, pages, &clean);
       // A run: more blocks of the class into the cache while the lock is warm, within a
       // quarter of the cache budget.
       size_t bytes = (size_t)pages << PH_PAGE_SHIFT;
       for (long k = 1; d && k < hak_cfg.l25_run_factor && t->bytes + 4 * bytes <= (size_t)hak_cfg.l25_tc_bytes; k++) {
         int c2;
-        ph_desc_t *e = ph_alloc(t->home, pages, &c2);
+        ph_desc_t *e = ph_alloc(&t->home, pages, &c2);
         if (!e) break;
         HAK_TRACK_FREE(ph_page_of(e), bytes);
         tc_push(t, e, c);
       }
     }
   } else {
-    d = ph_alloc(t ? t->home : 0, pages, &clean);
+    unsigned shared = 0;
+    d = ph_alloc(t ? &t->home : &shared, pages, &clean);
   }
   if (!d) return NULL;
   void *p = ph_page_of(d);
