@@ -15,7 +15,7 @@ for f in $fuzzers; do
   if "$BIN/fuzz/$f" -max_total_time="$secs" -artifact_prefix="$work/" "$work" "fuzz/corpus/$corpus" >"$work/log" 2>&1; then
     echo "$f (asan+ubsan): $(grep -E '^Done' "$work/log")  $(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9/a-z]+' "$work/log" | tail -1)"
   else
-    echo "$f (asan+ubsan): CRASH"; grep -A20 -E "ERROR|ops_fuzzer:|hakmem:" "$work/log" | head -40; ls "$work"/crash-* 2>/dev/null; fail=1
+    echo "$f (asan+ubsan): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; ls "$work"/crash-* 2>/dev/null; fail=1
   fi
   rm -rf "$work"
 done
@@ -44,6 +44,20 @@ if ./bazelw build --config=afl //fuzz:ops_fuzzer >/dev/null 2>&1; then
   rm -rf "$out"
 else
   echo "ops_fuzzer (afl++): build failed"; fail=1
+fi
+# The invalid-pointer fuzzer on the checked build, where every free is fully validated.
+chk=(--config=fuzz --//cfg:checked=true --platform_suffix=fuzz-checked)
+if ./bazelw build "${chk[@]}" //fuzz:invalid_fuzzer >/dev/null 2>&1; then
+  CB=$(./bazelw info "${chk[@]}" bazel-bin 2>/dev/null)
+  work=$(mktemp -d)
+  if "$CB/fuzz/invalid_fuzzer" -max_total_time="$((secs / 2))" -artifact_prefix="$work/" "$work" fuzz/corpus/invalid >"$work/log" 2>&1; then
+    echo "invalid_fuzzer (checked build, asan+ubsan): $(grep -E '^Done' "$work/log")"
+  else
+    echo "invalid_fuzzer (checked build): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; fail=1
+  fi
+  rm -rf "$work"
+else
+  echo "checked-build fuzzer build failed"; fail=1
 fi
 # Proof that the op-sequence fuzzer finds the seeds' counter bug: a build that forgets one
 # block in a batch refill must crash with an integrity/COUNTER_MISMATCH report.

@@ -90,6 +90,15 @@ static int tiny_validate(void *u, unsigned c, front_res_t *r) {
   return RES_TINY;
 }
 
+// Whether p is the start of a carved block of its slab (p inside a SuperSlab).
+static int front_is_block_start(void *p) {
+  superslab_t *ss = ss_of(p);
+  tiny_slab_t *s = ss_slab_of(ss, p);
+  if (s->cls == SS_CLASS_NONE || (uintptr_t)p < (uintptr_t)s->begin + SS_BLOCK_LEAD) return 0;
+  uintptr_t off = (uintptr_t)p - (uintptr_t)s->begin - SS_BLOCK_LEAD;
+  return off % s->stride == 0 && off / s->stride < s->carved;
+}
+
 // Maps a user pointer to its tier. Cheap checks always; all checks in the checked build.
 static int front_resolve(void *p, front_res_t *r) {
   unsigned kind = hak_reg_kind(p);
@@ -100,8 +109,13 @@ static int front_resolve(void *p, front_res_t *r) {
     }
     uint8_t h = hak_peek8((uint8_t *)p - 1);
     if (h == TINY_HDR_ALIGNED) {
-      uint8_t *u = (uint8_t *)p - hak_peek32((uint8_t *)p - 8);
-      if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15)) {
+      uint32_t dist = hak_peek32((uint8_t *)p - 8);
+      uint8_t *u = (uint8_t *)p - dist;
+      // An aligned pointer lies strictly inside its block (16 <= dist < stride), so it is
+      // never a block start itself: a block start carrying 0x80 is a corrupted header,
+      // whatever the bytes before it say.
+      if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15) || dist < 16 || front_is_block_start(p) ||
+          ss_slab_of(ss_of(p), u) != ss_slab_of(ss_of(p), p) || dist >= ss_slab_of(ss_of(p), p)->stride) {
         r->why = "corrupted aligned-block header";
         return RES_BAD;
       }
