@@ -17,6 +17,7 @@
 #include "hakmem/registry.h"
 #include "hakmem/front_fast.h"
 #include "hakmem/tiny/tiny.h"
+#include "hakmem/track.h"
 
 // Keeps lifecycle.o (fork handlers, exit report) in every static link: init.c only holds a
 // weak reference to it.
@@ -229,6 +230,7 @@ void *hak_calloc(size_t n, size_t size) {
   int fresh;
   void *p = front_big(total, 16, &fresh);
   if (p && !fresh) memset(p, 0, total);
+  else if (p) HAK_TRACK_ZEROED(p, total);
   return p;
 }
 

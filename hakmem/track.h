@@ -28,6 +28,7 @@ static inline void hak_next_set(void *b, void *n) {
 #define HAK_TRACK_CARVE(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
 #define HAK_TRACK_RESET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #define HAK_TRACK_MAPPED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#define HAK_TRACK_ZEROED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
 #elif defined(HAK_ASAN)
 #include <sanitizer/asan_interface.h>
 __attribute__((no_sanitize("address"))) static inline void *hak_next_get(void *b) { return *(void **)b; }
@@ -41,13 +42,17 @@ __attribute__((no_sanitize("address"))) static inline void hak_next_set(void *b,
 #define HAK_TRACK_RESET(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 // ASan keeps our poisoning of an address range after munmap: a new mapping starts clean.
 #define HAK_TRACK_MAPPED(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define HAK_TRACK_ZEROED(p, n) ((void)0)
 #else
 HAK_INLINE void *hak_next_get(void *b) { return *(void **)b; }
 HAK_INLINE void hak_next_set(void *b, void *n) { *(void **)b = n; }
 #if defined(HAK_MSAN)
 #include <sanitizer/msan_interface.h>
 #define HAK_TRACK_ALLOC(p, n) __msan_allocated_memory((p), (n))
+// calloc skipping its memset on memory known to be zero: initialised as far as MSan knows.
+#define HAK_TRACK_ZEROED(p, n) __msan_unpoison((p), (n))
 #else
+#define HAK_TRACK_ZEROED(p, n) ((void)0)
 #define HAK_TRACK_ALLOC(p, n) ((void)0)
 #endif
 #define HAK_TRACK_FREE(p, n) ((void)0)

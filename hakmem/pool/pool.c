@@ -178,8 +178,12 @@ int pool_resize(ph_desc_t *d, size_t size) {
   if (pages < POOL_MIN_PAGES) pages = POOL_MIN_PAGES;
   size_t old = pool_usable(d);
   if (ph_resize(d, pages) != 0) return -1;
-  HAK_TRACK_ALLOC(ph_page_of(d), pool_usable(d) > old ? pool_usable(d) : old);
-  (void)old;
+  uint8_t *p = ph_page_of(d);
+  size_t now = pool_usable(d);
+  // Only the pages that changed hands change state: the kept contents stay as they were.
+  if (now > old) HAK_TRACK_ALLOC(p + old, now - old);
+  else if (now < old) HAK_TRACK_FREE(p + now, old - now);
+  (void)p;
   return 0;
 }
 
