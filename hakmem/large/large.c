@@ -1,4 +1,4 @@
-// large.c — INTERIM large path (see large.h). Owns large mappings, their registry entries
+// large.c — the large tier (see large.h). Owns large mappings, their registry entries
 // and the freed-mapping cache; never touches SuperSlabs.
 #include "hakmem/large/large.h"
 
@@ -11,7 +11,7 @@
 #include "hakmem/track.h"
 
 #define PAGE 4096u
-#define LARGE_BUCKETS 2048  // cacheable mappings: up to 8 MiB, direct-indexed by page count
+#define LARGE_BUCKETS 16384  // cacheable mappings: up to 64 MiB, direct-indexed by page count
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static large_hdr_t *cache[LARGE_BUCKETS + 1];       // per-bucket stacks (bnext)

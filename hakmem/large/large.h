@@ -1,7 +1,7 @@
-// large.h — INTERIM large path: one 2 MiB-aligned mapping per block for requests above the
-// slab engine (> 8191 B) and for alignments the engine cannot give. A direct-indexed cache
-// of recently freed mappings avoids mmap/munmap churn. The pool and large tiers (issue 4)
-// replace this for 8 KiB–1 MiB; the mapping-per-block scheme stays for > 1 MiB.
+// large.h — the large tier: one 2 MiB-aligned mapping per block for requests of at least
+// HAKMEM_LARGE_MIN (below it the pool's page heap serves) and for alignments above a page
+// that the slab engine cannot give. A cache of recently freed mappings (BigCache), direct-
+// indexed by page count, avoids mmap/munmap churn; realloc moves pages with mremap.
 #ifndef HAKMEM_LARGE_LARGE_H
 #define HAKMEM_LARGE_LARGE_H
 

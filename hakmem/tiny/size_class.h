@@ -9,8 +9,8 @@
 //
 // Classes 0..19 are the Tiny tier (requests up to 1023 B; class 20, stride 1280, takes
 // 1024..1279). Classes 20..31 reach 8191 B and classes 32..43 (strides 10–64 KiB, in 512 KiB
-// slabs) reach 65535 B: the interim mid classes that serve 1–64 KiB with the same engine
-// until the pool tier lands. The header byte keeps only the low 5 bits of the class: free()
+// slabs) reach 65535 B: the mid classes that serve 1–64 KiB with the same engine (the
+// pool tier's page heap takes over from 64 KiB). The header byte keeps only the low 5 bits of the class: free()
 // takes the class from the slab and uses the header as a state check.
 //
 // Waste bound: for every request n > 128, stride(class(n)) <= 1.25 * n. Above 128 B the
