@@ -17,30 +17,67 @@ hak_config_t hak_cfg = {
     .l25_tc_spill = 4,
     .l25_run_factor = 2,
     .pool_hugepages = 0,
+    .target_hit_mid = 970,
+    .cap_step_mid = 8,
+    .cap_min_mid = 8,
+    .cap_max_mid = 512,
+    .cap_dwell_ms_mid = 300,
+    .learn_window_ms = 100,
+    .learn_min_samples = 256,
+    .learn_freeze_windows = 50,
+    .wmax_learn = 1,
+    .wmax_canary = 1,
+    .wmax_trial_ms = 500,
+    .wmax_adopt_permille = 10,
+    .wmax_ncand = 2,
+    .wmax_cand_pct = {125, 150},
+    .learn_elo = 1,
+    .elo_games = 40,
 };
+
+enum { KNOB_INT = 0, KNOB_MILLI = 1, KNOB_LIST = 2 };
 
 typedef struct {
   const char *name;
   long *value;
   long def, min, max;
   const char *const *words;  // for enumerations: accepted words, index = value
+  int kind;                  // KNOB_MILLI: a decimal stored x1000 (min/max x1000 too);
+                             // KNOB_LIST: up to 4 decimals stored x100 after the count
 } hak_knob_t;
 
 static const char *const invalid_words[] = {"abort", "warn", "pass", NULL};
 static const char *const stats_words[] = {"0", "1", "json", NULL};
 
 static hak_knob_t knobs[] = {
-    {"HAKMEM_INVALID_FREE", &hak_cfg.invalid_free, HAK_INVALID_ABORT, 0, 2, invalid_words},
-    {"HAKMEM_STATS", &hak_cfg.stats, 0, 0, 2, stats_words},
-    {"HAKMEM_SS_CACHE_MAX", &hak_cfg.ss_cache_max, 4, 0, 4096, NULL},
-    {"HAKMEM_TINY_CACHE_BYTES", &hak_cfg.tiny_cache_bytes, 16 * 1024, 1024, 1 << 20, NULL},
-    {"HAKMEM_POOL_CACHE_BYTES", &hak_cfg.pool_cache_bytes, 1024 * 1024, 0, 16 << 20, NULL},
-    {"HAKMEM_LARGE_CACHE_MB", &hak_cfg.large_cache_mb, 64, 0, 1 << 16, NULL},
-    {"HAKMEM_LARGE_MIN", &hak_cfg.large_min, 8 << 20, 65536, 16 << 20, NULL},
-    {"HAKMEM_L25_TC_BYTES", &hak_cfg.l25_tc_bytes, 4 << 20, 0, 256 << 20, NULL},
-    {"HAKMEM_L25_TC_SPILL", &hak_cfg.l25_tc_spill, 4, 1, 64, NULL},
-    {"HAKMEM_L25_RUN_FACTOR", &hak_cfg.l25_run_factor, 2, 1, 16, NULL},
-    {"HAKMEM_POOL_HUGEPAGES", &hak_cfg.pool_hugepages, 0, 0, 1, NULL},
+    {"HAKMEM_INVALID_FREE", &hak_cfg.invalid_free, HAK_INVALID_ABORT, 0, 2, invalid_words, KNOB_INT},
+    {"HAKMEM_STATS", &hak_cfg.stats, 0, 0, 2, stats_words, KNOB_INT},
+    {"HAKMEM_SS_CACHE_MAX", &hak_cfg.ss_cache_max, 4, 0, 4096, NULL, KNOB_INT},
+    {"HAKMEM_TINY_CACHE_BYTES", &hak_cfg.tiny_cache_bytes, 16 * 1024, 1024, 1 << 20, NULL, KNOB_INT},
+    {"HAKMEM_POOL_CACHE_BYTES", &hak_cfg.pool_cache_bytes, 1024 * 1024, 0, 16 << 20, NULL, KNOB_INT},
+    {"HAKMEM_LARGE_CACHE_MB", &hak_cfg.large_cache_mb, 64, 0, 1 << 16, NULL, KNOB_INT},
+    {"HAKMEM_LARGE_MIN", &hak_cfg.large_min, 8 << 20, 65536, 16 << 20, NULL, KNOB_INT},
+    {"HAKMEM_L25_TC_BYTES", &hak_cfg.l25_tc_bytes, 4 << 20, 0, 256 << 20, NULL, KNOB_INT},
+    {"HAKMEM_L25_TC_SPILL", &hak_cfg.l25_tc_spill, 4, 1, 64, NULL, KNOB_INT},
+    {"HAKMEM_L25_RUN_FACTOR", &hak_cfg.l25_run_factor, 2, 1, 16, NULL, KNOB_INT},
+    {"HAKMEM_POOL_HUGEPAGES", &hak_cfg.pool_hugepages, 0, 0, 1, NULL, KNOB_INT},
+    {"HAKMEM_TIMING", &hak_cfg.timing, 0, 0, 1, NULL, KNOB_INT},
+    {"HAKMEM_LEARN", &hak_cfg.learn, 0, 0, 1, NULL, KNOB_INT},
+    {"HAKMEM_TARGET_HIT_MID", &hak_cfg.target_hit_mid, 970, 500, 999, NULL, KNOB_MILLI},
+    {"HAKMEM_CAP_STEP_MID", &hak_cfg.cap_step_mid, 8, 1, 64, NULL, KNOB_INT},
+    {"HAKMEM_CAP_MIN_MID", &hak_cfg.cap_min_mid, 8, 4, 64, NULL, KNOB_INT},
+    {"HAKMEM_CAP_MAX_MID", &hak_cfg.cap_max_mid, 512, 16, 2048, NULL, KNOB_INT},
+    {"HAKMEM_CAP_DWELL_SEC_MID", &hak_cfg.cap_dwell_ms_mid, 300, 0, 60000, NULL, KNOB_MILLI},
+    {"HAKMEM_LEARN_WINDOW_MS", &hak_cfg.learn_window_ms, 100, 10, 10000, NULL, KNOB_INT},
+    {"HAKMEM_LEARN_MIN_SAMPLES", &hak_cfg.learn_min_samples, 256, 16, 65536, NULL, KNOB_INT},
+    {"HAKMEM_LEARN_FREEZE_WINDOWS", &hak_cfg.learn_freeze_windows, 50, 0, 100000, NULL, KNOB_INT},
+    {"HAKMEM_WMAX_LEARN", &hak_cfg.wmax_learn, 1, 0, 1, NULL, KNOB_INT},
+    {"HAKMEM_WMAX_CANARY", &hak_cfg.wmax_canary, 1, 0, 1, NULL, KNOB_INT},
+    {"HAKMEM_WMAX_TRIAL_SEC", &hak_cfg.wmax_trial_ms, 500, 10, 60000, NULL, KNOB_MILLI},
+    {"HAKMEM_WMAX_ADOPT_PCT", &hak_cfg.wmax_adopt_permille, 10, 1, 500, NULL, KNOB_MILLI},
+    {"HAKMEM_WMAX_CANDIDATES_MID", &hak_cfg.wmax_ncand, 2, 100, 200, NULL, KNOB_LIST},
+    {"HAKMEM_LEARN_ELO", &hak_cfg.learn_elo, 1, 0, 1, NULL, KNOB_INT},
+    {"HAKMEM_ELO_GAMES", &hak_cfg.elo_games, 40, 4, 100000, NULL, KNOB_INT},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
 
@@ -70,8 +107,65 @@ static int parse_num(const char *s, long *out) {
   return 0;
 }
 
+// Parses a decimal such as 0.97 or 2 into value x scale (scale 1000 or 100); at most as
+// many fraction digits as the scale has zeros. Returns 0 on success.
+static int parse_fixed(const char *s, long scale, long *out) {
+  long v = 0, frac = 0, div = 1;
+  if (!*s) return -1;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    if (v > 1000000) return -1;
+    v = v * 10 + (*s - '0');
+  }
+  if (*s == '.') {
+    s++;
+    for (; *s >= '0' && *s <= '9'; s++) {
+      if (div >= scale) return -1;
+      frac = frac * 10 + (*s - '0');
+      div *= 10;
+    }
+  }
+  if (*s) return -1;
+  *out = v * scale + frac * (scale / div);
+  return 0;
+}
+
+// A comma-separated list of up to 4 decimals (x100), each within [min, max] (x100).
+static int parse_list(hak_knob_t *k, const char *s) {
+  long vals[4];
+  long n = 0;
+  char part[16];
+  while (*s) {
+    size_t m = 0;
+    while (*s && *s != ',' && m + 1 < sizeof part) part[m++] = *s++;
+    part[m] = 0;
+    if (*s == ',') s++;
+    else if (*s) return -1;
+    if (n == 4 || parse_fixed(part, 100, &vals[n]) != 0 || vals[n] < k->min || vals[n] > k->max) return -1;
+    n++;
+  }
+  if (!n) return -1;
+  k->value[0] = n;
+  for (long i = 0; i < n; i++) k->value[1 + i] = vals[i];
+  return 0;
+}
+
 static void knob_set(hak_knob_t *k, const char *val) {
   long v;
+  if (k->kind == KNOB_LIST) {
+    if (parse_list(k, val) != 0)
+      hak_log("invalid %s='%s' (accepted: up to 4 comma-separated values %ld.%02ld..%ld.%02ld); using the default",
+              k->name, val, k->min / 100, k->min % 100, k->max / 100, k->max % 100);
+    return;
+  }
+  if (k->kind == KNOB_MILLI) {
+    if (parse_fixed(val, 1000, &v) != 0 || v < k->min || v > k->max) {
+      hak_log("invalid %s='%s' (accepted: %ld.%03ld..%ld.%03ld); using %ld.%03ld", k->name, val, k->min / 1000,
+              k->min % 1000, k->max / 1000, k->max % 1000, k->def / 1000, k->def % 1000);
+      return;
+    }
+    *k->value = v;
+    return;
+  }
   if (k->words) {
     for (long i = 0; k->words[i]; i++)
       if (str_eq(val, k->words[i])) {
@@ -95,6 +189,8 @@ static void knob_set(hak_knob_t *k, const char *val) {
 
 void hak_config_load(char **envp) {
   for (size_t i = 0; i < NKNOBS; i++) *knobs[i].value = knobs[i].def;
+  hak_cfg.wmax_cand_pct[0] = 125;  // the list's default values (the count is the knob's default)
+  hak_cfg.wmax_cand_pct[1] = 150;
   if (!envp) return;
   for (char **e = envp; *e; e++) {
     const char *s = *e;

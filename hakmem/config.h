@@ -23,6 +23,24 @@ typedef struct hak_config {
   long l25_tc_spill;     // HAKMEM_L25_TC_SPILL: blocks returned to the page heap per spill
   long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
+  long timing;           // HAKMEM_TIMING: slow-path timing report at exit (builds with --//cfg:timing)
+  // Learner (builds with --//cfg:learner; see hakmem/learn/learner.h). Decimals are stored
+  // x1000 (hit rates and fractions in per mille, seconds in milliseconds).
+  long learn;              // HAKMEM_LEARN
+  long target_hit_mid;     // HAKMEM_TARGET_HIT_MID (per mille)
+  long cap_step_mid, cap_min_mid, cap_max_mid;  // HAKMEM_CAP_STEP_MID / _MIN_MID / _MAX_MID
+  long cap_dwell_ms_mid;   // HAKMEM_CAP_DWELL_SEC_MID (ms)
+  long learn_window_ms;    // HAKMEM_LEARN_WINDOW_MS
+  long learn_min_samples;  // HAKMEM_LEARN_MIN_SAMPLES
+  long learn_freeze_windows;  // HAKMEM_LEARN_FREEZE_WINDOWS
+  long wmax_learn;         // HAKMEM_WMAX_LEARN
+  long wmax_canary;        // HAKMEM_WMAX_CANARY
+  long wmax_trial_ms;      // HAKMEM_WMAX_TRIAL_SEC (ms)
+  long wmax_adopt_permille;  // HAKMEM_WMAX_ADOPT_PCT (per mille of the score)
+  long wmax_ncand;         // HAKMEM_WMAX_CANDIDATES_MID: number of candidates ...
+  long wmax_cand_pct[4];   // ... and their values x100
+  long learn_elo;          // HAKMEM_LEARN_ELO: ELO choice of the refill-batch strategy
+  long elo_games;          // HAKMEM_ELO_GAMES: matches before the choice freezes
 } hak_config_t;
 
 extern hak_config_t hak_cfg;

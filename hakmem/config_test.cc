@@ -46,4 +46,37 @@ TEST(Config, BadValuesKeepTheDefault) {
   hak_config_load(none);
 }
 
+TEST(Config, DecimalsAndLists) {
+  char a[] = "HAKMEM_TARGET_HIT_MID=0.9", b[] = "HAKMEM_CAP_DWELL_SEC_MID=1.5", c[] = "HAKMEM_WMAX_CANDIDATES_MID=1.1,1.3,1.75",
+       d[] = "HAKMEM_WMAX_ADOPT_PCT=0.02";
+  char *env[] = {a, b, c, d, nullptr};
+  hak_config_load(env);
+  EXPECT_EQ(hak_cfg.target_hit_mid, 900);
+  EXPECT_EQ(hak_cfg.cap_dwell_ms_mid, 1500);
+  EXPECT_EQ(hak_cfg.wmax_ncand, 3);
+  EXPECT_EQ(hak_cfg.wmax_cand_pct[0], 110);
+  EXPECT_EQ(hak_cfg.wmax_cand_pct[1], 130);
+  EXPECT_EQ(hak_cfg.wmax_cand_pct[2], 175);
+  EXPECT_EQ(hak_cfg.wmax_adopt_permille, 20);
+}
+
+TEST(Config, BadDecimalsAndListsKeepTheDefault) {
+  char a[] = "HAKMEM_TARGET_HIT_MID=1.5", b[] = "HAKMEM_WMAX_CANDIDATES_MID=1.2,9", c[] = "HAKMEM_CAP_DWELL_SEC_MID=0.0001";
+  char *env[] = {a, b, c, nullptr};
+  testing::internal::CaptureStderr();
+  hak_config_load(env);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hak_cfg.target_hit_mid, 970);
+  EXPECT_EQ(hak_cfg.wmax_ncand, 2);
+  EXPECT_EQ(hak_cfg.wmax_cand_pct[0], 125);
+  EXPECT_EQ(hak_cfg.cap_dwell_ms_mid, 300);
+  EXPECT_NE(err.find("HAKMEM_TARGET_HIT_MID='1.5' (accepted: 0.500..0.999); using 0.970"), std::string::npos) << err;
+  EXPECT_NE(err.find("HAKMEM_WMAX_CANDIDATES_MID='1.2,9' (accepted: up to 4 comma-separated values 1.00..2.00)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("HAKMEM_CAP_DWELL_SEC_MID"), std::string::npos) << err;
+  char *none[] = {nullptr};
+  hak_config_load(none);
+}
+
 }  // namespace

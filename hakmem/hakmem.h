@@ -48,7 +48,7 @@ uint64_t hak_invalid_free_count(void);
 // The next allocator's free for HAKMEM_INVALID_FREE=pass (set by the malloc override).
 void hak_set_next_free(void (*next_free)(void *));
 
-#define HAK_STATS_VERSION 2  // 2: pool (L2.5 page heap) fields appended
+#define HAK_STATS_VERSION 3  // 2: pool (L2.5 page heap) fields appended; 3: hit rates, LazyFree
 typedef struct hak_stats {
   uint32_t version;             // HAK_STATS_VERSION
   uint32_t size;                // sizeof(hak_stats_t) of the library
@@ -67,6 +67,10 @@ typedef struct hak_stats {
   uint64_t pool_live_blocks, pool_live_bytes, pool_cached_blocks;
   uint64_t pool_allocs, pool_frees, pool_cache_hits, pool_steals;
   uint64_t pool_arenas, pool_free_dirty_bytes, pool_free_clean_bytes, pool_madvise_calls, pool_released_bytes;
+  // Version 3. Hit rates in per mille: the share of allocations served by a thread cache.
+  // tiny_hit_permille needs allocation counts (--//cfg:debug_counters); otherwise 0.
+  uint64_t tiny_hit_permille, pool_hit_permille, large_hit_permille;
+  uint64_t lazyfree_bytes;
 } hak_stats_t;
 
 // Fills *out (out->size bytes at most are written); returns 0.

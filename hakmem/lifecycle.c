@@ -7,6 +7,7 @@
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
 #include "hakmem/pool/pool.h"
+#include "hakmem/timing.h"
 #include "hakmem/tiny/heap.h"
 
 void hak_core_init(void);
@@ -40,4 +41,7 @@ void hak_core_init(void) {
   registered = 1;
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (hak_cfg.stats) atexit(stats_at_exit);
+#if defined(HAKMEM_TIMING_BUILD) && HAKMEM_TIMING_BUILD
+  if (hak_cfg.timing) atexit(hak_timing_print);
+#endif
 }

@@ -27,7 +27,10 @@ size_t hak_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
       continue;
     }
     f++;
-    int lng = 0, sz = 0;
+    int lng = 0, sz = 0, width = 0;
+    if (*f == '0')  // zero-padded width for numbers, e.g. %03ld
+      for (f++; *f >= '0' && *f <= '9'; f++) width = width * 10 + (*f - '0');
+    size_t start = n;
     while (*f == 'l') { lng++; f++; }
     if (*f == 'z') { sz = 1; f++; }
     switch (*f) {
@@ -58,6 +61,12 @@ size_t hak_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
       }
       case '%': buf[n++] = '%'; break;
       default: buf[n++] = '?'; break;
+    }
+    if ((int)(n - start) < width && n + (size_t)width - (n - start) + 1 < cap) {
+      size_t pad = (size_t)width - (n - start);
+      for (size_t i = n; i-- > start;) buf[i + pad] = buf[i];
+      for (size_t i = 0; i < pad; i++) buf[start + i] = '0';
+      n += pad;
     }
   }
   buf[n] = 0;

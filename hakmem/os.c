@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 void *hak_os_map(size_t size) {
@@ -42,6 +43,18 @@ void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
 
 void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
 
+uint64_t hak_os_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no kernel entry
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t hak_os_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size) {
   void *q = mremap(p, old_size, new_size, 0);
   return q == p ? 0 : -1;
@@ -59,9 +72,9 @@ void *hak_os_move_aligned(void *p, size_t old_size, size_t new_size, size_t alig
   return q;
 }
 
-static size_t hak_os_status_kb(const char *key) {
+static size_t hak_os_proc_kb(const char *file, const char *key) {
   char buf[4096];
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
@@ -84,8 +97,9 @@ static size_t hak_os_status_kb(const char *key) {
   return 0;
 }
 
-size_t hak_os_rss_bytes(void) { return hak_os_status_kb("VmRSS:") * 1024; }
-size_t hak_os_peak_rss_bytes(void) { return hak_os_status_kb("VmHWM:") * 1024; }
+size_t hak_os_rss_bytes(void) { return hak_os_proc_kb("/proc/self/status", "VmRSS:") * 1024; }
+size_t hak_os_peak_rss_bytes(void) { return hak_os_proc_kb("/proc/self/status", "VmHWM:") * 1024; }
+size_t hak_os_lazyfree_bytes(void) { return hak_os_proc_kb("/proc/self/smaps_rollup", "LazyFree:") * 1024; }
 
 void hak_os_write_stderr(const char *s, size_t n) {
   while (n > 0) {

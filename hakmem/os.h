@@ -4,6 +4,7 @@
 #define HAKMEM_OS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +19,9 @@ void hak_os_unmap(void *p, size_t size);
 void hak_os_decommit(void *p, size_t size);
 // Ask for transparent huge pages on a 2 MiB-aligned range (a hint; ignored where THP is off).
 void hak_os_hugepages(void *p, size_t size);
+// Monotonic clock in milliseconds / nanoseconds (vDSO; for the learner and timing only).
+uint64_t hak_os_now_ms(void);
+uint64_t hak_os_now_ns(void);
 // Try to resize a mapping in place; returns 0 on success.
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size);
 // Move a mapping to a fresh address aligned to `align`; returns the new base or NULL.
@@ -26,6 +30,8 @@ void *hak_os_move_aligned(void *p, size_t old_size, size_t new_size, size_t alig
 size_t hak_os_rss_bytes(void);
 // Peak resident set size (VmHWM) in bytes (0 if unknown).
 size_t hak_os_peak_rss_bytes(void);
+// Pages freed with MADV_FREE not yet reclaimed (LazyFree in smaps_rollup), in bytes.
+size_t hak_os_lazyfree_bytes(void);
 void hak_os_write_stderr(const char *s, size_t n);
 __attribute__((noreturn)) void hak_os_abort(void);
 

@@ -58,6 +58,13 @@ int hak_stats_get(hak_stats_t *out) {
   s.pool_madvise_calls = ps.madvise_calls;
   s.pool_released_bytes = ps.released_bytes;
   s.bytes_mapped = ss.mapped * SS_SIZE + l.live_bytes + l.cached_bytes + ps.arenas * PH_ARENA_SIZE;
+  uint64_t pool_all = ps.tc_hits + ps.tc_misses;
+  s.pool_hit_permille = pool_all ? ps.tc_hits * 1000 / pool_all : 0;
+  s.large_hit_permille = l.allocs ? l.cache_hits * 1000 / l.allocs : 0;
+#if HAKMEM_DEBUG_COUNTERS
+  s.tiny_hit_permille = t.allocs ? (t.allocs - (t.refills < t.allocs ? t.refills : t.allocs)) * 1000 / t.allocs : 0;
+#endif
+  s.lazyfree_bytes = hak_os_lazyfree_bytes();
   s.rss_bytes = hak_os_rss_bytes();
   s.peak_rss_bytes = hak_os_peak_rss_bytes();
   s.invalid_frees = hak_invalid_free_count();
@@ -73,7 +80,8 @@ int hak_stats_get(hak_stats_t *out) {
   X(large_cached_bytes) X(large_allocs) X(large_frees) X(large_cache_hits) X(heaps) X(heaps_abandoned)    \
   X(bytes_mapped) X(rss_bytes) X(peak_rss_bytes) X(invalid_frees) X(pool_live_blocks) X(pool_live_bytes)   \
   X(pool_cached_blocks) X(pool_allocs) X(pool_frees) X(pool_cache_hits) X(pool_steals) X(pool_arenas)     \
-  X(pool_free_dirty_bytes) X(pool_free_clean_bytes) X(pool_madvise_calls) X(pool_released_bytes)
+  X(pool_free_dirty_bytes) X(pool_free_clean_bytes) X(pool_madvise_calls) X(pool_released_bytes)        \
+  X(tiny_hit_permille) X(pool_hit_permille) X(large_hit_permille) X(lazyfree_bytes)
 
 void hak_stats_print(int json) {
   hak_stats_t s;

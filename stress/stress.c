@@ -49,7 +49,7 @@ typedef struct {
 static size_t pick_size(uint64_t *s) {
   uint64_t r = rnd(s);
   switch (r % 16) {
-    case 0: return 8192 + (r >> 8) % 200000;  // large path
+    case 0: return 8192 + (r >> 8) % 200000;  // mid classes and the pool tier
     case 1: case 2: return 1024 + (r >> 8) % 7000;
     default: return 16 + (r >> 8) % 1009;
   }
@@ -315,7 +315,10 @@ static void *mix_worker(void *arg) {
     int k = (int)(rnd(&s) % 256);
     if (keep[k]) kill_block(keep[k]);
     uint64_t r = rnd(&s);
-    size_t sz = r % 64 == 0 ? (1u << 20) + (r >> 20) % (3u << 20) : pick_size(&s);
+    // Every tier: 1–4 MiB (pool page heap) now and then, 8–12 MiB (large tier) rarely.
+    size_t sz = r % 1024 == 0 ? (8u << 20) + (r >> 20) % (4u << 20)
+                : r % 64 == 0 ? (1u << 20) + (r >> 20) % (3u << 20)
+                              : pick_size(&s);
     if (r % 7 == 0) {
       void *q = NULL;
       if (hak_posix_memalign(&q, (size_t)32 << (r % 6), sz) != 0) fail("posix_memalign failed", NULL);

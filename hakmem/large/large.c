@@ -9,6 +9,7 @@
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
 #include "hakmem/track.h"
+#include "hakmem/timing.h"
 
 #define PAGE 4096u
 #define LARGE_BUCKETS 16384  // cacheable mappings: up to 64 MiB, direct-indexed by page count
@@ -82,7 +83,14 @@ static void publish(large_hdr_t *h) {
   hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
 }
 
+static void *large_alloc_impl(size_t size, size_t align, int *fresh);
 void *large_alloc(size_t size, size_t align, int *fresh) {
+  HAK_TIME_START(t0);
+  void *p = large_alloc_impl(size, align, fresh);
+  HAK_TIME_END(HT_LARGE_ALLOC, t0);
+  return p;
+}
+static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   size_t offset = align > LARGE_HDR ? align : LARGE_HDR;
   if (size == 0) size = 1;  // the user pointer's granule must lie inside the mapping
   if (size > ((size_t)1 << 46) - offset) return NULL;  // beyond the 47-bit address space
@@ -165,7 +173,13 @@ static void unmap_block(large_hdr_t *h) {
   hak_os_unmap(base, sz);
 }
 
+static void large_free_impl(large_hdr_t *h);
 void large_free(large_hdr_t *h) {
+  HAK_TIME_START(t0);
+  large_free_impl(h);
+  HAK_TIME_END(HT_LARGE_FREE, t0);
+}
+static void large_free_impl(large_hdr_t *h) {
   h->state = 0;
   large_hdr_t *victims = NULL;
   uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << 20;

@@ -8,6 +8,7 @@
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
 #include "hakmem/track.h"
+#include "hakmem/timing.h"
 
 ph_shard_t ph_shards[PH_NSHARDS] = {
     {.lock = PTHREAD_MUTEX_INITIALIZER},
@@ -129,7 +130,14 @@ static ph_desc_t *arena_new(ph_shard_t *sh) {
   return &a->desc[meta];
 }
 
+static ph_desc_t *ph_alloc_impl(unsigned *home, uint32_t pages, int *clean);
 ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean) {
+  HAK_TIME_START(t0);
+  ph_desc_t *d = ph_alloc_impl(home, pages, clean);
+  HAK_TIME_END(HT_POOL_ALLOC, t0);
+  return d;
+}
+static ph_desc_t *ph_alloc_impl(unsigned *home, uint32_t pages, int *clean) {
   if (pages == 0 || pages > PH_NPAGES - ph_meta_pages()) return NULL;
   unsigned h = *home % PH_NSHARDS;
   ph_shard_t *sh = &ph_shards[h];
@@ -166,7 +174,13 @@ ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean) {
 // Releases dirty free spans of sh that are at least min_age frees old, largest bins first,
 // until the global dirty count is at most `target` pages (lock held). One madvise per span,
 // all in this one pass.
+static void release_locked_impl(ph_shard_t *sh, uint64_t target, uint32_t min_age);
 static void release_locked(ph_shard_t *sh, uint64_t target, uint32_t min_age) {
+  HAK_TIME_START(t0);
+  release_locked_impl(sh, target, min_age);
+  HAK_TIME_END(HT_POOL_RELEASE, t0);
+}
+static void release_locked_impl(ph_shard_t *sh, uint64_t target, uint32_t min_age) {
   for (int b = PH_NBINS - 1; b >= 0 && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; b--) {
     for (ph_desc_t *d = sh->bins[b]; d && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; d = d->next) {
       if (d->clean || (uint32_t)(sh->clock - d->epoch) < min_age) continue;
@@ -220,7 +234,13 @@ static void free_locked(ph_shard_t *sh, ph_desc_t *d) {
   make_free(sh, start, n, 0);
 }
 
+static void ph_free_list_impl(ph_desc_t *list);
 void ph_free_list(ph_desc_t *list) {
+  HAK_TIME_START(t0);
+  ph_free_list_impl(list);
+  HAK_TIME_END(HT_POOL_FREE, t0);
+}
+static void ph_free_list_impl(ph_desc_t *list) {
   while (list) {
     ph_shard_t *sh = ph_arena_of(list)->shard;
     pthread_mutex_lock(&sh->lock);

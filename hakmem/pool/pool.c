@@ -29,7 +29,7 @@ static pthread_key_t pool_key;
 static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static int pool_key_ok;
 // Exact across threads: blocks parked in thread caches (the checker counts PH_CACHED pages).
-static _Atomic uint64_t pool_cached_blocks, pool_tc_hits;
+static _Atomic uint64_t pool_cached_blocks, pool_tc_hits, pool_tc_misses;
 
 size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1; }
 
@@ -108,6 +108,7 @@ void *pool_alloc(size_t size, int *fresh) {
       atomic_fetch_add_explicit(&pool_tc_hits, 1, memory_order_relaxed);
       ph_set_state(d, PH_LIVE);
     } else {
+      atomic_fetch_add_explicit(&pool_tc_misses, 1, memory_order_relaxed);
       d = ph_alloc(&t->home, pages, &clean);
       // A run: more blocks of the class into the cache while the lock is warm, within a
       // quarter of the cache budget.
@@ -214,6 +215,7 @@ void pool_stats_get(pool_stats_t *out) {
   s.cached_blocks = atomic_load(&pool_cached_blocks);
   s.live_blocks -= s.cached_blocks;  // the page heap counts parked blocks as allocated
   s.tc_hits = atomic_load(&pool_tc_hits);
+  s.tc_misses = atomic_load(&pool_tc_misses);
   *out = s;
 }
 

@@ -13,6 +13,7 @@
 #include "hakmem/init.h"
 #include "hakmem/os.h"
 #include "hakmem/track.h"
+#include "hakmem/timing.h"
 
 #ifndef HAKMEM_BATCH_REFILL
 #define HAKMEM_BATCH_REFILL 1
@@ -174,7 +175,13 @@ static void remote_push_chain(tiny_slab_t *s, void *head, void *tail) {
   } while (!atomic_compare_exchange_weak_explicit(&owner->inbox, &top, s, memory_order_release, memory_order_relaxed));
 }
 
+static void drain_inbox_impl(tiny_heap_t *h);
 static void drain_inbox(tiny_heap_t *h) {
+  HAK_TIME_START(t0);
+  drain_inbox_impl(h);
+  HAK_TIME_END(HT_TINY_DRAIN, t0);
+}
+static void drain_inbox_impl(tiny_heap_t *h) {
   tiny_slab_t *s = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
   while (s) {
 #if HAKMEM_INJECT_REMOTE_RACE
@@ -274,6 +281,9 @@ static int thread_init(tiny_tls_t *t) {
   if (!h) return -1;
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
+#if HAKMEM_LEARNER
+  tiny_learn_init(t);
+#endif
   t->state = TINY_THREAD_ACTIVE;
   if (tiny_key_ready) pthread_setspecific(tiny_key, t);
   return 0;
@@ -310,9 +320,36 @@ void *tiny_alloc_slow(unsigned c) {
     if (t->state == TINY_THREAD_DEAD || thread_init(t) != 0) return dead_alloc(c);
   }
   tiny_bin_t *b = &t->bin[c];
+#if HAKMEM_LEARNER
   if (!b->head) {
+    t->learn.misses[c]++;
+    tiny_learn_tick(t);
+    // W_MAX: serve the miss from a larger class's cache when that block is at most W_MAX
+    // times this class's size (memory traded for a refill, only as the learner decided).
+    for (unsigned c2 = c + 1; t->learn.wmax_pct > 100 && c2 < TINY_NCLASS &&
+                              (uint64_t)tiny_class_stride[c2] * 100 <= (uint64_t)tiny_class_stride[c] * t->learn.wmax_pct;
+         c2++) {
+      tiny_bin_t *b2 = &t->bin[c2];
+      if (!b2->head) continue;
+      void *q = b2->head;
+      b2->head = hak_next_get(q);
+      b2->room++;
+      ((uint8_t *)q)[-1] = TINY_HDR_ALLOC_OF(c2);
+      HAK_TRACK_ALLOC(q, tiny_usable(c2));
+      t->learn.borrows++;
+      return q;
+    }
+  }
+#endif
+  if (!b->head) {
+#if HAKMEM_LEARNER
+    uint32_t want = b->cap / t->learn.refill_div;
+    if (!want) want = 1;
+#else
     uint32_t want = HAKMEM_BATCH_REFILL ? b->cap / 2 : 1;
+#endif
     void *chain;
+    HAK_TIME_START(t0);
     pthread_mutex_lock(&t->heap->lock);
     uint32_t n = heap_take(t->heap, c, want, &chain);
     if (n) {
@@ -320,6 +357,7 @@ void *tiny_alloc_slow(unsigned c) {
       t->refills++;
     }
     pthread_mutex_unlock(&t->heap->lock);
+    HAK_TIME_END(HT_TINY_REFILL, t0);
     if (!n) {
       errno = ENOMEM;
       return NULL;
@@ -395,6 +433,22 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
   if (reclaim) reclaim_abandoned(reclaim);
 }
 
+#if HAKMEM_LEARNER
+void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
+void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
+  tiny_bin_t *b = &t->bin[c];
+  uint32_t count = tiny_bin_count(b);
+  if (count > cap) {
+    pthread_mutex_lock(&t->heap->lock);
+    flush_bin(t, t->heap, c, count - cap);
+    pthread_mutex_unlock(&t->heap->lock);
+    count = tiny_bin_count(b);
+  }
+  b->cap = cap;
+  b->room = cap - count;
+}
+#endif
+
 void tiny_free_block_generic(void *p, unsigned c) {
   (void)c;
   tiny_slab_t *s = ss_slab_of(ss_of(p), p);
@@ -414,9 +468,18 @@ void tiny_free_slow(void *p, unsigned c) {
   }
   tiny_bin_t *b = &t->bin[c];
   if (b->room == 0) {
+#if HAKMEM_LEARNER
+    tiny_learn_tick(t);
+    if (b->room == 0) {  // the tick may have resized the bin
+#endif
+    HAK_TIME_START(t0);
     pthread_mutex_lock(&t->heap->lock);
-    flush_bin(t, t->heap, c, b->cap / 2);
+    flush_bin(t, t->heap, c, b->cap / 2 ? b->cap / 2 : 1);
     pthread_mutex_unlock(&t->heap->lock);
+    HAK_TIME_END(HT_TINY_FLUSH, t0);
+#if HAKMEM_LEARNER
+    }
+#endif
   }
   hak_next_set(p, b->head);
   b->head = p;

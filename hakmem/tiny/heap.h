@@ -31,6 +31,13 @@ HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->roo
 
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
 
+#ifndef HAKMEM_LEARNER
+#define HAKMEM_LEARNER 0
+#endif
+#if HAKMEM_LEARNER
+#include "hakmem/tiny/learn_driver.h"
+#endif
+
 typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
   struct tiny_heap *heap;
@@ -40,6 +47,9 @@ typedef struct tiny_tls {
   uint64_t refills, flushes, remote_pushes;  // slow-path event counters for stats
 #if HAKMEM_DEBUG_COUNTERS
   uint64_t allocs[TINY_NCLASS], frees[TINY_NCLASS];
+#endif
+#if HAKMEM_LEARNER
+  tiny_learn_t learn;  // per-thread learner (counters on the fast path, decisions on the slow)
 #endif
   uint8_t state;
 } tiny_tls_t;

@@ -9,6 +9,7 @@
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
 #include "hakmem/track.h"
+#include "hakmem/timing.h"
 
 static pthread_mutex_t ss_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released first
@@ -36,7 +37,14 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   }
 }
 
+static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind);
 superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind) {
+  HAK_TIME_START(t0);
+  superslab_t *ss = ss_acquire_impl(owner, kind);
+  HAK_TIME_END(HT_SS_ACQUIRE, t0);
+  return ss;
+}
+static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind) {
   pthread_mutex_lock(&ss_cache_lock);
   superslab_t *ss = ss_cache_head;
   if (ss) {
@@ -68,7 +76,13 @@ static void ss_unmap(superslab_t *ss) {
   hak_os_unmap(ss, SS_SIZE);
 }
 
+static void ss_release_impl(superslab_t *ss);
 void ss_release(superslab_t *ss) {
+  HAK_TIME_START(t0);
+  ss_release_impl(ss);
+  HAK_TIME_END(HT_SS_RELEASE, t0);
+}
+static void ss_release_impl(superslab_t *ss) {
   superslab_t *victim = NULL;
   ss->owner = NULL;
   pthread_mutex_lock(&ss_cache_lock);

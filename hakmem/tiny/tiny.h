@@ -22,6 +22,9 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
 #if HAKMEM_DEBUG_COUNTERS
   tiny_tls.allocs[c]++;
 #endif
+#if HAKMEM_LEARNER
+  tiny_tls.learn.allocs[c]++;
+#endif
   return p;
 }
 

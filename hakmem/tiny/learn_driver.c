@@ -1,0 +1,87 @@
+// learn_driver.c — feeds the slab engine's per-thread counters to the learner and applies
+// its decisions (see learn_driver.h). Compiled only with --//cfg:learner=true.
+#include "hakmem/tiny/heap.h"
+
+#if HAKMEM_LEARNER
+
+#include "hakmem/config.h"
+#include "hakmem/os.h"
+
+// Sets bin c's capacity, flushing blocks the new capacity has no room for (heap.c).
+void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
+
+static uint64_t (*learn_clock)(void) = hak_os_now_ms;
+
+void tiny_learn_set_clock(uint64_t (*now_ms)(void)) { learn_clock = now_ms ? now_ms : hak_os_now_ms; }
+
+static const uint32_t refill_divs[3] = {4, 2, 1};
+
+void tiny_learn_init(tiny_tls_t *t) {
+  tiny_learn_t *L = &t->learn;
+  L->on = hak_cfg.learn != 0;
+  L->wmax_pct = 100;
+  L->refill_div = 2;
+  if (!L->on) return;
+  for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++) hak_capctl_init(&L->cap[c], t->bin[c].cap);
+  hak_canary_init(&L->canary, 100);
+  if (!hak_cfg.wmax_learn) L->canary.frozen = 1;
+  else if (!hak_cfg.wmax_canary) {  // no trials: the first candidate is simply used
+    L->canary.frozen = 1;
+    L->canary.current_pct = L->canary.adopted_pct = (uint32_t)hak_cfg.wmax_cand_pct[0];
+    L->wmax_pct = L->canary.current_pct;
+  }
+  hak_elo_init(&L->elo, 3, 1, (uint32_t)hak_cfg.elo_games);
+  if (!hak_cfg.learn_elo) L->elo.frozen = 1;
+  L->window_start_ms = learn_clock();
+}
+
+static void window(tiny_tls_t *t, uint64_t now) {
+  tiny_learn_t *L = &t->learn;
+  uint32_t win = (uint32_t)hak_cfg.learn_window_ms;
+  hak_capctl_params_t p = {
+      .target_permille = (uint32_t)hak_cfg.target_hit_mid,
+      .band_permille = 10,
+      .step = (uint32_t)hak_cfg.cap_step_mid,
+      .cap_min = (uint32_t)hak_cfg.cap_min_mid,
+      .cap_max = (uint32_t)hak_cfg.cap_max_mid,
+      .dwell_windows = (uint32_t)(hak_cfg.cap_dwell_ms_mid / win),
+      .min_samples = (uint32_t)hak_cfg.learn_min_samples,
+      .freeze_windows = (uint32_t)hak_cfg.learn_freeze_windows,
+  };
+  uint64_t all_allocs = 0, all_misses = 0;
+  int all_frozen = 1;
+  for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++) {
+    uint64_t a = L->allocs[c] - L->last_allocs[c], m = L->misses[c] - L->last_misses[c];
+    L->last_allocs[c] = L->allocs[c];
+    L->last_misses[c] = L->misses[c];
+    all_allocs += a;
+    all_misses += m;
+    if (!a && !L->cap[c].pend_allocs) continue;  // an idle class neither learns nor blocks freezing
+    uint32_t cap = hak_capctl_step(&L->cap[c], &p, a, m);
+    if (cap != t->bin[c].cap) tiny_bin_set_cap(t, c, cap);
+    all_frozen &= L->cap[c].frozen;
+  }
+  if (all_allocs >= p.min_samples) {
+    double score = (double)all_misses * 1000.0 / (double)all_allocs;  // misses per thousand
+    hak_canary_params_t kp = {.ncand = (uint32_t)hak_cfg.wmax_ncand,
+                              .trial_windows = (uint32_t)(hak_cfg.wmax_trial_ms / win ? hak_cfg.wmax_trial_ms / win : 1),
+                              .adopt_permille = (uint32_t)hak_cfg.wmax_adopt_permille};
+    for (unsigned i = 0; i < kp.ncand && i < HAK_CANARY_MAX; i++) kp.cand_pct[i] = (uint32_t)hak_cfg.wmax_cand_pct[i];
+    L->wmax_pct = hak_canary_step(&L->canary, &kp, score);
+    L->refill_div = refill_divs[hak_elo_step(&L->elo, score)];
+  }
+  L->windows++;
+  if (all_frozen && L->canary.frozen && L->elo.frozen && L->windows > 1) L->frozen = 1;
+  L->window_start_ms = now;
+}
+
+void tiny_learn_tick(tiny_tls_t *t) {
+  tiny_learn_t *L = &t->learn;
+  if (!L->on || L->frozen) return;
+  if (++L->ticks < 16) return;  // the clock is read every 16th slow-path event at most
+  L->ticks = 0;
+  uint64_t now = learn_clock();
+  if (now - L->window_start_ms >= (uint64_t)hak_cfg.learn_window_ms) window(t, now);
+}
+
+#endif  // HAKMEM_LEARNER
