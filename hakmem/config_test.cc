@@ -69,7 +69,7 @@ TEST(Config, BadDecimalsAndListsKeepTheDefault) {
   EXPECT_EQ(hak_cfg.target_hit_mid, 970);
   EXPECT_EQ(hak_cfg.wmax_ncand, 2);
   EXPECT_EQ(hak_cfg.wmax_cand_pct[0], 125);
-  EXPECT_EQ(hak_cfg.cap_dwell_ms_mid, 300);
+  EXPECT_EQ(hak_cfg.cap_dwell_ms_mid, 60);
   EXPECT_NE(err.find("HAKMEM_TARGET_HIT_MID='1.5' (accepted: 0.500..0.999); using 0.970"), std::string::npos) << err;
   EXPECT_NE(err.find("HAKMEM_WMAX_CANDIDATES_MID='1.2,9' (accepted: up to 4 comma-separated values 1.00..2.00)"),
             std::string::npos)
