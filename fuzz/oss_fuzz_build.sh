@@ -9,9 +9,8 @@ OUT=${OUT:?set OUT}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$OUT" "$WORK/obj"
 cd "$SRC_DIR"
-LIB_SRCS="hakmem/config.c hakmem/init.c hakmem/log.c hakmem/os.c hakmem/registry.c hakmem/check.c hakmem/front.c
-          hakmem/lifecycle.c hakmem/stats.c hakmem/tiny/heap.c hakmem/tiny/size_class.c hakmem/tiny/superslab.c
-          hakmem/large/large.c"
+# Every library source of every tier except the malloc override and the tests.
+LIB_SRCS=$(ls hakmem/*.c hakmem/*/*.c | grep -v -e '/override' -e '_test')
 objs=()
 for f in $LIB_SRCS; do
   o="$WORK/obj/$(echo "$f" | tr / _).o"
