@@ -36,7 +36,7 @@ BENCHES = {
     "pool": ("bench_ws_mt", ["pool 500000 256 8192 53248 1 0", "pool 3000000 256 8192 53248 1 0", "pool 10000000 256 8192 53248 1 0"]),
     "large_vm": ("bench_ws_mt", ["large_vm 2000 16 65536 4194304 1 1", "large_vm 10000 16 65536 4194304 1 1",
                                   "large_vm 40000 16 65536 4194304 1 1"]),
-    "realloc_growth": ("bench_realloc", ["1000", "5000", "20000"]),
+    "realloc_growth": ("bench_realloc", ["5000", "20000", "50000"]),
     "sweep": ("bench_sweep", ["50000", "200000", "500000"]),
 }
 PROFILES = {"quick": 0, "default": 1, "full": 2}
