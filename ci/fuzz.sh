@@ -12,7 +12,9 @@ BIN=$(./bazelw info --config=fuzz bazel-bin 2>/dev/null)
 for f in $fuzzers; do
   corpus=$(sed -n "/name = \"$f\"/,/)/s/.*corpus = \"\\([a-z_]*\\)\".*/\\1/p" fuzz/BUILD.bazel)
   work=$(mktemp -d)
-  if "$BIN/fuzz/$f" -max_total_time="$secs" -artifact_prefix="$work/" "$work" "fuzz/corpus/$corpus" >"$work/log" 2>&1; then
+  dict=()
+  [ -f "fuzz/dict/$corpus.dict" ] && dict=(-dict="fuzz/dict/$corpus.dict")
+  if "$BIN/fuzz/$f" -max_total_time="$secs" -artifact_prefix="$work/" "${dict[@]}" "$work" "fuzz/corpus/$corpus" >"$work/log" 2>&1; then
     echo "$f (asan+ubsan): $(grep -E '^Done' "$work/log")  $(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9/a-z]+' "$work/log" | tail -1)"
   else
     echo "$f (asan+ubsan): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; ls "$work"/crash-* 2>/dev/null; fail=1
