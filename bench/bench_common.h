@@ -57,7 +57,7 @@ static inline const char *bench_allocator(void) {
   return "glibc";
 }
 
-// For HAKMEM: the number of slab refills and large allocations HAKMEM recorded (must be > 0
+// For HAKMEM: the number of slab refills, pool and large allocations HAKMEM recorded (must be > 0
 // for a valid run). -1 for other allocators.
 static inline long long bench_hakmem_served(void) {
   typedef struct {
@@ -70,8 +70,11 @@ static inline long long bench_hakmem_served(void) {
   memset(&s, 0, sizeof s);
   s.size = sizeof s;
   get(&s);
-  // Field order of hak_stats_t v1: f[2] = tiny_refills, f[16] = large_allocs.
-  return (long long)(s.f[2] + s.f[16]);
+  // Field order of hak_stats_t: f[2] = tiny_refills, f[16] = large_allocs (v1); f[28] =
+  // pool_allocs, f[30] = pool_cache_hits (v2+).
+  long long n = (long long)(s.f[2] + s.f[16]);
+  if (s.version >= 2) n += (long long)(s.f[28] + s.f[30]);
+  return n;
 }
 
 static inline void bench_report(const char *name, double ops, double secs, const char *extra) {

@@ -40,9 +40,10 @@ HAK_EXPORT struct mallinfo2 mallinfo2(void) {
   mi.arena = s.bytes_mapped;
   mi.hblks = s.large_live;
   mi.hblkhd = s.large_live_bytes;
-  mi.fordblks = s.large_cached_bytes;
+  // Free: cached large mappings and free page-heap pages (resident or released).
+  mi.fordblks = s.large_cached_bytes + s.pool_free_dirty_bytes + s.pool_free_clean_bytes;
   mi.keepcost = s.superslabs_cached * ((size_t)2 << 20);
-  mi.uordblks = s.bytes_mapped - s.large_cached_bytes;
+  mi.uordblks = s.bytes_mapped - mi.fordblks;
   return mi;
 }
 

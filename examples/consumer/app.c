@@ -16,14 +16,19 @@ int main(void) {
     small[i] = malloc(16 + i);
     memset(small[i], i & 0xff, 16 + i);
   }
-  char *big = malloc(3 << 20);
-  memset(big, 1, 3 << 20);
+  char *mid = malloc(3 << 20);  // the pool tier (page heap)
+  memset(mid, 1, 3 << 20);
+  char *big = malloc(16 << 20);  // the large tier (a mapping of its own)
+  memset(big, 2, 16 << 20);
   hak_stats_get(&after);
-  int served = hak_owns(small[0]) && hak_owns(small[999]) && hak_owns(big) &&
-               after.tiny_live_blocks >= before.tiny_live_blocks + 1000 && after.large_live >= before.large_live + 1;
-  printf("allocator: %s (tiny live blocks %lu -> %lu, large live %lu)\n", served ? "HAKMEM" : "NOT HAKMEM",
-         (unsigned long)before.tiny_live_blocks, (unsigned long)after.tiny_live_blocks, (unsigned long)after.large_live);
+  int served = hak_owns(small[0]) && hak_owns(small[999]) && hak_owns(mid) && hak_owns(big) &&
+               after.tiny_live_blocks >= before.tiny_live_blocks + 1000 &&
+               after.pool_live_blocks >= before.pool_live_blocks + 1 && after.large_live >= before.large_live + 1;
+  printf("allocator: %s (tiny live blocks %lu -> %lu, pool live %lu, large live %lu)\n", served ? "HAKMEM" : "NOT HAKMEM",
+         (unsigned long)before.tiny_live_blocks, (unsigned long)after.tiny_live_blocks,
+         (unsigned long)after.pool_live_blocks, (unsigned long)after.large_live);
   for (int i = 0; i < 1000; i++) free(small[i]);
+  free(mid);
   free(big);
   size_t bad = hak_check_integrity();
   if (bad) printf("integrity violations: %zu\n", bad);
