@@ -26,27 +26,22 @@ static inline uint64_t bench_rng(uint64_t *s) {  // xorshift64*
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-// VmHWM of this process (ru_maxrss would include the launcher's RSS from before exec).
-static inline long bench_peak_rss_kb(void) {
+// A "Key:   N kB" line of /proc/self/status, in KiB (-1 if absent).
+static inline long bench_status_kb(const char *key) {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];
   long kb = -1;
+  size_t n = strlen(key);
   while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, "VmHWM:", 6) == 0) kb = atol(line + 6);
+    if (strncmp(line, key, n) == 0) kb = atol(line + n);
   if (f) fclose(f);
   return kb;
 }
 
+// VmHWM of this process (ru_maxrss would include the launcher's RSS from before exec).
+static inline long bench_peak_rss_kb(void) { return bench_status_kb("VmHWM:"); }
 // VmRSS of this process in KiB.
-static inline long bench_rss_kb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, "VmRSS:", 6) == 0) kb = atol(line + 6);
-  if (f) fclose(f);
-  return kb;
-}
+static inline long bench_rss_kb(void) { return bench_status_kb("VmRSS:"); }
 
 // Name of the allocator that owns malloc, found through symbols only it exports.
 static inline const char *bench_allocator(void) {

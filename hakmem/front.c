@@ -75,6 +75,13 @@ typedef struct {
   const char *why;
 } front_res_t;
 
+// Whether p is the start of a carved block of slab s.
+static int slab_is_block_start(const tiny_slab_t *s, const void *p) {
+  if ((uintptr_t)p < (uintptr_t)s->begin + SS_BLOCK_LEAD) return 0;
+  uintptr_t off = (uintptr_t)p - (uintptr_t)s->begin - SS_BLOCK_LEAD;
+  return off % s->stride == 0 && off / s->stride < s->carved;
+}
+
 // Full validation of a slab-engine block (checked build, and every non-fast case).
 static int tiny_validate(void *u, unsigned c, front_res_t *r) {
   superslab_t *ss = ss_of(u);
@@ -83,21 +90,11 @@ static int tiny_validate(void *u, unsigned c, front_res_t *r) {
     r->why = "header does not match its slab (corrupted header or interior pointer)";
     return RES_BAD;
   }
-  uintptr_t off = (uintptr_t)u - (uintptr_t)s->begin - SS_BLOCK_LEAD;
-  if ((uintptr_t)u < (uintptr_t)s->begin + SS_BLOCK_LEAD || off % s->stride != 0 || off / s->stride >= s->carved) {
+  if (!slab_is_block_start(s, u)) {
     r->why = "interior pointer (not the start of a block)";
     return RES_BAD;
   }
   return RES_TINY;
-}
-
-// Whether p is the start of a carved block of its slab (p inside a SuperSlab).
-static int front_is_block_start(void *p) {
-  superslab_t *ss = ss_of(p);
-  tiny_slab_t *s = ss_slab_of(ss, p);
-  if (s->cls == SS_CLASS_NONE || (uintptr_t)p < (uintptr_t)s->begin + SS_BLOCK_LEAD) return 0;
-  uintptr_t off = (uintptr_t)p - (uintptr_t)s->begin - SS_BLOCK_LEAD;
-  return off % s->stride == 0 && off / s->stride < s->carved;
 }
 
 // Maps a user pointer to its tier. Cheap checks always; all checks in the checked build.
@@ -115,8 +112,10 @@ static int front_resolve(void *p, front_res_t *r) {
       // An aligned pointer lies strictly inside its block (16 <= dist < stride), so it is
       // never a block start itself: a block start carrying 0x80 is a corrupted header,
       // whatever the bytes before it say.
-      if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15) || dist < 16 || front_is_block_start(p) ||
-          ss_slab_of(ss_of(p), u) != ss_slab_of(ss_of(p), p) || dist >= ss_slab_of(ss_of(p), p)->stride) {
+      tiny_slab_t *ps = ss_slab_of(ss_of(p), p);
+      if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15) || dist < 16 ||
+          (ps->cls != SS_CLASS_NONE && slab_is_block_start(ps, p)) || ss_slab_of(ss_of(p), u) != ps ||
+          dist >= ps->stride) {
         r->why = "corrupted aligned-block header";
         return RES_BAD;
       }

@@ -314,6 +314,17 @@ static void *dead_alloc(unsigned c) {
   return p;
 }
 
+// Hands out the first block of a non-empty bin of class c (the slow path's twin of the pop
+// in tiny_alloc).
+static void *bin_pop(tiny_bin_t *b, unsigned c) {
+  void *p = b->head;
+  b->head = hak_next_get(p);
+  b->room++;
+  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+  return p;
+}
+
 void *tiny_alloc_slow(unsigned c) {
   tiny_tls_t *t = &tiny_tls;
   if (HAK_UNLIKELY(t->state != TINY_THREAD_ACTIVE)) {
@@ -329,15 +340,9 @@ void *tiny_alloc_slow(unsigned c) {
     for (unsigned c2 = c + 1; t->learn.wmax_pct > 100 && c2 < TINY_NCLASS &&
                               (uint64_t)tiny_class_stride[c2] * 100 <= (uint64_t)tiny_class_stride[c] * t->learn.wmax_pct;
          c2++) {
-      tiny_bin_t *b2 = &t->bin[c2];
-      if (!b2->head) continue;
-      void *q = b2->head;
-      b2->head = hak_next_get(q);
-      b2->room++;
-      ((uint8_t *)q)[-1] = TINY_HDR_ALLOC_OF(c2);
-      HAK_TRACK_ALLOC(q, tiny_usable(c2));
+      if (!t->bin[c2].head) continue;
       t->learn.borrows++;
-      return q;
+      return bin_pop(&t->bin[c2], c2);
     }
   }
 #endif
@@ -365,11 +370,7 @@ void *tiny_alloc_slow(unsigned c) {
     b->head = chain;
     b->room = b->cap - n;
   }
-  void *p = b->head;
-  b->head = hak_next_get(p);
-  b->room++;
-  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-  HAK_TRACK_ALLOC(p, tiny_usable(c));
+  void *p = bin_pop(b, c);
 #if HAKMEM_DEBUG_COUNTERS
   t->allocs[c]++;
 #endif
@@ -434,7 +435,6 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
 }
 
 #if HAKMEM_LEARNER
-void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
 void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
   tiny_bin_t *b = &t->bin[c];
   uint32_t count = tiny_bin_count(b);

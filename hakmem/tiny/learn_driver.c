@@ -7,9 +7,6 @@
 #include "hakmem/config.h"
 #include "hakmem/os.h"
 
-// Sets bin c's capacity, flushing blocks the new capacity has no room for (heap.c).
-void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
-
 static uint64_t (*learn_clock)(void) = hak_os_now_ms;
 
 void tiny_learn_set_clock(uint64_t (*now_ms)(void)) { learn_clock = now_ms ? now_ms : hak_os_now_ms; }

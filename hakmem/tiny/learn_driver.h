@@ -41,6 +41,8 @@ struct tiny_tls;
 void tiny_learn_tick(struct tiny_tls *t);
 // Starts learning for a new thread cache (caps already set from the defaults).
 void tiny_learn_init(struct tiny_tls *t);
+// Sets bin c's capacity, flushing blocks the new capacity has no room for (heap.c).
+void tiny_bin_set_cap(struct tiny_tls *t, unsigned c, uint32_t cap);
 // Tests inject a clock (milliseconds); NULL restores the monotonic clock.
 void tiny_learn_set_clock(uint64_t (*now_ms)(void));
 
