@@ -8,6 +8,7 @@
 #include "hakmem/pool/pool.h"
 #include "hakmem/log.h"
 #include "hakmem/registry.h"
+#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap.h"
 #include "hakmem/track.h"
 
@@ -16,6 +17,7 @@ typedef struct {
   uint64_t used_minus_remote;  // sum over slabs of (used - blocks in remote queues)
   uint64_t owned_ss;
   uint64_t cached_blocks;
+  uint64_t depot_blocks, depot_bytes;
 } check_ctx_t;
 
 #define FAIL(ctx, ...)   \
@@ -113,6 +115,32 @@ static void check_superslab(check_ctx_t *x, superslab_t *ss, tiny_heap_t *owner)
          ss->free_mask);
 }
 
+// A block held by a thread cache or the depot: a free block of class c in a SuperSlab.
+// Returns 0 when the chain cannot be followed further.
+static int check_cached_block(check_ctx_t *x, const char *where, const void *owner, unsigned c, void *b) {
+  if (hak_reg_kind(b) != HAK_KIND_SUPERSLAB) {
+    FAIL(x, "integrity: %s %p class %u: block %p is not in a SuperSlab", where, owner, c, b);
+    return 0;
+  }
+  tiny_slab_t *s = ss_slab_of(ss_of(b), b);
+  if (s->cls != c || !block_in_slab(s, b))
+    FAIL(x, "integrity: %s %p class %u: block %p belongs to a slab of class %u or is misaligned", where, owner, c, b, s->cls);
+  else if (((uint8_t *)b)[-1] != TINY_HDR_FREE_OF(c))
+    FAIL(x, "integrity: %s %p class %u: block %p header expected 0x%x, actual 0x%x", where, owner, c, b, TINY_HDR_FREE_OF(c),
+         ((uint8_t *)b)[-1]);
+  return 1;
+}
+
+static void check_depot_bundle(unsigned c, void *head, uint32_t n, void *arg) {
+  check_ctx_t *x = arg;
+  uint32_t k = 0;
+  for (void *b = head; b && k <= n; b = hak_next_get(b), k++)
+    if (!check_cached_block(x, "depot bundle", head, c, b)) break;
+  if (k != n) FAIL(x, "integrity: depot bundle %p class %u: chain length %u, bundle says %u", head, c, k, n);
+  x->depot_blocks += n;
+  x->depot_bytes += (uint64_t)n * tiny_class_stride[c];
+}
+
 static void check_heap(tiny_heap_t *h, void *arg) {
   check_ctx_t *x = arg;
   unsigned n = 0, empty = 0;
@@ -135,19 +163,8 @@ static void check_heap(tiny_heap_t *h, void *arg) {
     uint32_t count = tiny_bin_count(&t->bin[c]);
     if (t->bin[c].room > t->bin[c].cap)
       FAIL(x, "integrity: thread cache of heap %p class %u: room %u exceeds cap %u", (void *)h, c, t->bin[c].room, t->bin[c].cap);
-    for (void *b = t->bin[c].head; b && k <= count; b = hak_next_get(b), k++) {
-      if (hak_reg_kind(b) != HAK_KIND_SUPERSLAB) {
-        FAIL(x, "integrity: thread cache of heap %p class %u: block %p is not in a SuperSlab", (void *)h, c, b);
-        break;
-      }
-      tiny_slab_t *s = ss_slab_of(ss_of(b), b);
-      if (s->cls != c || !block_in_slab(s, b))
-        FAIL(x, "integrity: thread cache of heap %p class %u: block %p belongs to a slab of class %u or is misaligned", (void *)h,
-             c, b, s->cls);
-      else if (((uint8_t *)b)[-1] != TINY_HDR_FREE_OF(c))
-        FAIL(x, "integrity: thread cache of heap %p class %u: block %p header expected 0x%x, actual 0x%x", (void *)h, c, b,
-             TINY_HDR_FREE_OF(c), ((uint8_t *)b)[-1]);
-    }
+    for (void *b = t->bin[c].head; b && k <= count; b = hak_next_get(b), k++)
+      if (!check_cached_block(x, "thread cache of heap", h, c, b)) break;
     if (k != count)
       FAIL(x, "integrity: thread cache of heap %p class %u: list length %u, count (cap - room) says %u", (void *)h, c, k, count);
     x->cached_blocks += k;
@@ -167,15 +184,21 @@ size_t hak_check_integrity(void) {
   if (x.owned_ss + cached_ss != ss.mapped)
     FAIL(&x, "integrity: SuperSlabs: %lu owned + %lu cached, expected %lu mapped", (unsigned long)x.owned_ss,
          (unsigned long)cached_ss, (unsigned long)ss.mapped);
+  depot_foreach(check_depot_bundle, &x);
+  depot_stats_t d;
+  depot_stats_get(&d);
+  if (d.blocks != x.depot_blocks || d.bytes != x.depot_bytes)
+    FAIL(&x, "integrity: depot holds %lu blocks / %lu bytes, its counters say %lu / %lu", (unsigned long)x.depot_blocks,
+         (unsigned long)x.depot_bytes, (unsigned long)d.blocks, (unsigned long)d.bytes);
   tiny_totals_t t;
   tiny_totals(&t);
   if (t.refilled - t.flushed != x.used_minus_remote)
     FAIL(&x, "integrity: COUNTER_MISMATCH: slabs say %lu blocks out (used - remote), thread counters say %lu (refilled %lu - flushed %lu)",
          (unsigned long)x.used_minus_remote, (unsigned long)(t.refilled - t.flushed), (unsigned long)t.refilled,
          (unsigned long)t.flushed);
-  if (t.refilled - t.flushed < x.cached_blocks)
-    FAIL(&x, "integrity: %lu blocks in thread caches but only %lu out of slabs", (unsigned long)x.cached_blocks,
-         (unsigned long)(t.refilled - t.flushed));
+  if (t.refilled - t.flushed < x.cached_blocks + x.depot_blocks)
+    FAIL(&x, "integrity: %lu blocks in thread caches and %lu in the depot but only %lu out of slabs",
+         (unsigned long)x.cached_blocks, (unsigned long)x.depot_blocks, (unsigned long)(t.refilled - t.flushed));
   x.bad += large_check();
   x.bad += pool_check();
   return x.bad;

@@ -23,6 +23,14 @@ typedef struct hak_config {
   long l25_tc_spill;     // HAKMEM_L25_TC_SPILL: blocks returned to the page heap per spill
   long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
+  // Mid classes (1–64 KiB blocks of the slab engine).
+  long pool_min_bundle;  // HAKMEM_POOL_MIN_BUNDLE: fewest blocks per refill and per depot bundle
+  long pool_refill_batch;  // HAKMEM_POOL_REFILL_BATCH: slabs (pages) and depot bundles one refill may draw on
+  long pool_depot_bytes; // HAKMEM_POOL_DEPOT_BYTES: bytes the global depot may hold (0 = no depot)
+  long mid_dyn1;         // HAKMEM_MID_DYN1: extra size class serving requests up to this size (0 = off)
+  long arena_mb_init;    // HAKMEM_POOL_TLS_ARENA_MB_INIT: first per-thread arena for 8–64 KiB slabs
+  long arena_mb_max;     // HAKMEM_POOL_TLS_ARENA_MB_MAX: largest arena
+  long arena_growth_levels;  // HAKMEM_POOL_TLS_ARENA_GROWTH_LEVELS: doublings from INIT to MAX (0 = no arena)
   long timing;           // HAKMEM_TIMING: slow-path timing report at exit (builds with --//cfg:timing)
   // Learner (builds with --//cfg:learner; see hakmem/learn/learner.h). Decimals are stored
   // x1000 (hit rates and fractions in per mille, seconds in milliseconds).

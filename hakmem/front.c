@@ -380,6 +380,7 @@ void tiny_trim_abandoned(void);
 int hak_trim(size_t pad) {
   (void)pad;
   hak_thread_flush();
+  tiny_depot_drain();  // before the abandoned heaps: their blocks reach them as remote frees
   tiny_trim_abandoned();
   size_t a = ss_cache_trim();
   size_t b = large_trim();

@@ -48,7 +48,7 @@ uint64_t hak_invalid_free_count(void);
 // The next allocator's free for HAKMEM_INVALID_FREE=pass (set by the malloc override).
 void hak_set_next_free(void (*next_free)(void *));
 
-#define HAK_STATS_VERSION 3  // 2: pool (L2.5 page heap) fields appended; 3: hit rates, LazyFree
+#define HAK_STATS_VERSION 4  // 2: pool (L2.5 page heap) fields appended; 3: hit rates, LazyFree; 4: mid depot, arenas
 typedef struct hak_stats {
   uint32_t version;             // HAK_STATS_VERSION
   uint32_t size;                // sizeof(hak_stats_t) of the library
@@ -71,6 +71,10 @@ typedef struct hak_stats {
   // tiny_hit_permille needs allocation counts (--//cfg:debug_counters); otherwise 0.
   uint64_t tiny_hit_permille, pool_hit_permille, large_hit_permille;
   uint64_t lazyfree_bytes;
+  // Version 4. The mid classes' global depot (bundles of free 1–64 KiB blocks shared by
+  // threads) and the per-thread arenas their SuperSlabs are carved from.
+  uint64_t mid_depot_blocks, mid_depot_bytes, mid_depot_puts, mid_depot_gets, mid_depot_refused;
+  uint64_t mid_arenas, mid_arena_reserved_bytes;
 } hak_stats_t;
 
 // Fills *out (out->size bytes at most are written); returns 0.

@@ -39,6 +39,7 @@ void hak_core_init(void) {
   static int registered;
   if (registered) return;
   registered = 1;
+  tiny_size_class_init();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (hak_cfg.stats) atexit(stats_at_exit);
 #if defined(HAKMEM_TIMING_BUILD) && HAKMEM_TIMING_BUILD

@@ -7,6 +7,7 @@
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/pool/pool.h"
+#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap.h"
 
 int hak_stats_get(hak_stats_t *out) {
@@ -16,8 +17,16 @@ int hak_stats_get(hak_stats_t *out) {
   s.size = sizeof s;
   tiny_totals_t t;
   tiny_totals(&t);
+  depot_stats_t d;
+  depot_stats_get(&d);
   s.tiny_cached_blocks = t.cached_blocks;
-  s.tiny_live_blocks = t.refilled - t.flushed - t.cached_blocks;
+  // Out of the slabs but not live: in thread caches or in the mid classes' depot.
+  s.tiny_live_blocks = t.refilled - t.flushed - t.cached_blocks - d.blocks;
+  s.mid_depot_blocks = d.blocks;
+  s.mid_depot_bytes = d.bytes;
+  s.mid_depot_puts = d.puts;
+  s.mid_depot_gets = d.gets;
+  s.mid_depot_refused = d.refused;
   s.tiny_refills = t.refills;
   s.tiny_flushes = t.flushes;
   s.tiny_remote_frees = t.remote_pushes;
@@ -57,7 +66,9 @@ int hak_stats_get(hak_stats_t *out) {
   s.pool_free_clean_bytes = ps.free_clean_bytes;
   s.pool_madvise_calls = ps.madvise_calls;
   s.pool_released_bytes = ps.released_bytes;
-  s.bytes_mapped = ss.mapped * SS_SIZE + l.live_bytes + l.cached_bytes + ps.arenas * PH_ARENA_SIZE;
+  s.mid_arenas = ss.arenas;
+  s.mid_arena_reserved_bytes = ss.arena_reserved;
+  s.bytes_mapped = ss.mapped * SS_SIZE + ss.arena_reserved + l.live_bytes + l.cached_bytes + ps.arenas * PH_ARENA_SIZE;
   uint64_t pool_all = ps.tc_hits + ps.tc_misses;
   s.pool_hit_permille = pool_all ? ps.tc_hits * 1000 / pool_all : 0;
   s.large_hit_permille = l.allocs ? l.cache_hits * 1000 / l.allocs : 0;
@@ -81,7 +92,9 @@ int hak_stats_get(hak_stats_t *out) {
   X(bytes_mapped) X(rss_bytes) X(peak_rss_bytes) X(invalid_frees) X(pool_live_blocks) X(pool_live_bytes)   \
   X(pool_cached_blocks) X(pool_allocs) X(pool_frees) X(pool_cache_hits) X(pool_steals) X(pool_arenas)     \
   X(pool_free_dirty_bytes) X(pool_free_clean_bytes) X(pool_madvise_calls) X(pool_released_bytes)        \
-  X(tiny_hit_permille) X(pool_hit_permille) X(large_hit_permille) X(lazyfree_bytes)
+  X(tiny_hit_permille) X(pool_hit_permille) X(large_hit_permille) X(lazyfree_bytes) X(mid_depot_blocks)    \
+  X(mid_depot_bytes) X(mid_depot_puts) X(mid_depot_gets) X(mid_depot_refused) X(mid_arenas)               \
+  X(mid_arena_reserved_bytes)
 
 void hak_stats_print(int json) {
   hak_stats_t s;

@@ -8,22 +8,13 @@
 
 #include "hakmem/config.h"
 #include "hakmem/hakmem.h"
+#include "hakmem/test_util.h"
 #include "hakmem/pool/pool.h"
 
 namespace {
 
-hak_stats_t Stats() {
-  hak_stats_t s;
-  s.size = sizeof s;
-  hak_stats_get(&s);
-  return s;
-}
-
-template <typename F>
-void InThread(F f) {
-  std::thread t(f);
-  t.join();
-}
+using hak_test::InThread;
+using hak_test::Stats;
 
 std::vector<std::string> g_msgs;
 void Hook(const char *msg) { g_msgs.push_back(msg); }

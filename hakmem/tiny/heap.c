@@ -12,6 +12,7 @@
 #include "hakmem/config.h"
 #include "hakmem/init.h"
 #include "hakmem/os.h"
+#include "hakmem/tiny/depot.h"
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
@@ -96,8 +97,10 @@ static void clear_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
 }
 
 // Moves up to `want` blocks out of slab s into a NULL-terminated chain (ascending addresses
-// for carved blocks). used and active grow by exactly the number returned.
-static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, void **out) {
+// for carved blocks; *tail_out its last block). used and active grow by exactly the number
+// returned.
+static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, void **out,
+                               void **tail_out) {
   void *head = NULL, *tail = NULL;
   uint32_t n = 0;
   if (want && s->free) {
@@ -129,6 +132,7 @@ static uint32_t take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, 
   ss->active += n;
   if (!slab_has_free(s)) clear_nonempty(h, ss, s);
   *out = head;
+  *tail_out = tail;
   return n;
 }
 
@@ -205,7 +209,9 @@ static void drain_inbox_impl(tiny_heap_t *h) {
 
 // ---------------------------------------------------------------- refill
 
-static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
+// Takes up to `want` blocks of class c from one slab of heap h (assigning a slab, and
+// acquiring a SuperSlab, when no slab of the class has free blocks).
+static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out, void **tail) {
   superslab_t *ss = h->avail[c];
   if (!ss && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
     drain_inbox(h);
@@ -215,7 +221,7 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out)
     unsigned kind = ss_kind_of_class(c);
     ss = h->with_free[kind];
     if (!ss) {
-      ss = ss_acquire(h, kind);
+      ss = ss_acquire(h, kind, &h->arena);
       if (!ss) return 0;
       DLIST_LINK(&h->owned, ss, onext, oprev);
       h->n_owned++;
@@ -227,7 +233,24 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out)
     set_nonempty(h, ss, s);
   }
   tiny_slab_t *s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
-  return take_from_slab(h, ss, s, want, out);
+  return take_from_slab(h, ss, s, want, out, tail);
+}
+
+// Batched page refill: a mid class's refill may draw on up to HAKMEM_POOL_REFILL_BATCH
+// slabs to gather `want` blocks; a Tiny class's takes what one slab has.
+static uint32_t heap_refill(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
+  void *tail;
+  uint32_t n = heap_take(h, c, want, out, &tail);
+  unsigned slabs = c >= DEPOT_FIRST_CLASS ? (unsigned)hak_cfg.pool_refill_batch : 1;
+  for (unsigned i = 1; i < slabs && n && n < want; i++) {
+    void *more, *more_tail;
+    uint32_t k = heap_take(h, c, want - n, &more, &more_tail);
+    if (!k) break;
+    hak_next_set(tail, more);
+    tail = more_tail;
+    n += k;
+  }
+  return n;
 }
 
 static uint32_t bin_cap(unsigned c) {
@@ -257,6 +280,7 @@ static tiny_heap_t *heap_new_locked(void) {
   tiny_heap_t *h = pool++;
   pool_left--;
   pthread_mutex_init(&h->lock, NULL);
+  h->shard = (uint8_t)(n_heaps % DEPOT_NSHARDS);
   h->all_next = heaps_all;
   heaps_all = h;
   n_heaps++;
@@ -302,7 +326,8 @@ static void *dead_alloc(unsigned c) {
   pthread_mutex_lock(&dead_lock);
   pthread_mutex_lock(&h->lock);
   drain_inbox(h);
-  if (heap_take(h, c, 1, &p)) dead_refilled++;
+  void *tail;
+  if (heap_take(h, c, 1, &p, &tail)) dead_refilled++;
   pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&dead_lock);
   if (p) {
@@ -325,6 +350,8 @@ static void *bin_pop(tiny_bin_t *b, unsigned c) {
   return p;
 }
 
+static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out);
+
 void *tiny_alloc_slow(unsigned c) {
   tiny_tls_t *t = &tiny_tls;
   if (HAK_UNLIKELY(t->state != TINY_THREAD_ACTIVE)) {
@@ -337,7 +364,7 @@ void *tiny_alloc_slow(unsigned c) {
     tiny_learn_tick(t);
     // W_MAX: serve the miss from a larger class's cache when that block is at most W_MAX
     // times this class's size (memory traded for a refill, only as the learner decided).
-    for (unsigned c2 = c + 1; t->learn.wmax_pct > 100 && c2 < TINY_NCLASS &&
+    for (unsigned c2 = c + 1; t->learn.wmax_pct > 100 && c2 < TINY_NFIXED &&
                               (uint64_t)tiny_class_stride[c2] * 100 <= (uint64_t)tiny_class_stride[c] * t->learn.wmax_pct;
          c2++) {
       if (!t->bin[c2].head) continue;
@@ -353,15 +380,24 @@ void *tiny_alloc_slow(unsigned c) {
 #else
     uint32_t want = HAKMEM_BATCH_REFILL ? b->cap / 2 : 1;
 #endif
-    void *chain;
+    void *chain = NULL;
+    uint32_t n = 0;
     HAK_TIME_START(t0);
-    pthread_mutex_lock(&t->heap->lock);
-    uint32_t n = heap_take(t->heap, c, want, &chain);
-    if (n) {
-      t->refilled += n;
-      t->refills++;
+    if (c >= DEPOT_FIRST_CLASS) {
+      // Mid classes: at least a minimum bundle per refill, and the depot before the slabs.
+      if (want < (uint32_t)hak_cfg.pool_min_bundle) want = (uint32_t)hak_cfg.pool_min_bundle;
+      if (want > b->cap) want = b->cap;
+      n = depot_refill(t, c, want, &chain);
     }
-    pthread_mutex_unlock(&t->heap->lock);
+    if (!n) {
+      pthread_mutex_lock(&t->heap->lock);
+      n = heap_refill(t->heap, c, want, &chain);
+      if (n) {
+        t->refilled += n;
+        t->refills++;
+      }
+      pthread_mutex_unlock(&t->heap->lock);
+    }
     HAK_TIME_END(HT_TINY_REFILL, t0);
     if (!n) {
       errno = ENOMEM;
@@ -395,13 +431,10 @@ static void reclaim_abandoned(tiny_heap_t *h) {
   pthread_mutex_unlock(&h->lock);
 }
 
-// Detaches n blocks from the head of bin c of cache t and returns them to their slabs:
-// blocks of heap `self` directly, others through remote queues, one CAS per run of blocks
-// of the same slab.
-static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) {
-  tiny_bin_t *b = &t->bin[c];
-  if (n > tiny_bin_count(b)) n = tiny_bin_count(b);
-  void *p = b->head;
+// Returns the first n blocks of the chain at p to their slabs: blocks of heap `self`
+// directly, others through remote queues, one CAS per run of blocks of the same slab.
+// Returns the block after them. self's lock is held.
+static void *flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n) {
   uint32_t done = 0;
   tiny_heap_t *reclaim = NULL;
   while (done < n) {
@@ -427,11 +460,83 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
     }
     done += k;
   }
-  b->head = p;
-  b->room += n;
   t->flushed += n;
   t->flushes++;
   if (reclaim) reclaim_abandoned(reclaim);
+  return p;
+}
+
+// Detaches n blocks from the head of bin c of cache t and returns them to their slabs.
+static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) {
+  tiny_bin_t *b = &t->bin[c];
+  if (n > tiny_bin_count(b)) n = tiny_bin_count(b);
+  if (!n) return;
+  b->head = flush_chain(t, self, b->head, n);
+  b->room += n;
+}
+
+// ---------------------------------------------------------------- depot (mid classes)
+
+// A bundle of k blocks of class c leaving thread cache t: to the depot when it takes it,
+// else back to the slabs.
+static void spill_chain(tiny_tls_t *t, unsigned c, void *head, uint32_t k) {
+  if (hak_cfg.pool_depot_bytes && k >= (uint32_t)hak_cfg.pool_min_bundle && depot_put(c, head, k, t->heap->shard))
+    return;
+  pthread_mutex_lock(&t->heap->lock);
+  flush_chain(t, t->heap, head, k);
+  pthread_mutex_unlock(&t->heap->lock);
+}
+
+static void *chain_at(void *p, uint32_t i) {
+  while (i--) p = hak_next_get(p);
+  return p;
+}
+
+// Fills an empty bin of class c from depot bundles: up to HAKMEM_POOL_REFILL_BATCH of them
+// until `want` blocks are in hand; what exceeds the bin's cap is spilled again.
+static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out) {
+  if (!hak_cfg.pool_depot_bytes) return 0;
+  uint32_t n = 0, cap = t->bin[c].cap;
+  void *head = NULL, *tail = NULL;
+  for (long i = 0; i < hak_cfg.pool_refill_batch && n < want; i++) {
+    void *h;
+    uint32_t k = depot_get(c, t->heap->shard, &h);
+    if (!k) break;
+    if (n + k > cap) {  // a bundle from a thread with a larger cap: keep what fits
+      void *last = chain_at(h, cap - n - 1), *rest = hak_next_get(last);
+      hak_next_set(last, NULL);
+      spill_chain(t, c, rest, n + k - cap);
+      k = cap - n;
+    }
+    if (tail) hak_next_set(tail, h);
+    else head = h;
+    n += k;
+    if (n < want) tail = chain_at(h, k - 1);  // only needed to append another bundle
+  }
+  *out = head;
+  return n;
+}
+
+// Returns every depot bundle to the slabs (malloc_trim), so empty SuperSlabs can go.
+void tiny_depot_drain(void) {
+  tiny_tls_t *t = &tiny_tls;
+  for (unsigned c = DEPOT_FIRST_CLASS; c < TINY_NCLASS; c++) {
+    void *h;
+    uint32_t k;
+    while ((k = depot_get(c, 0, &h)) != 0) {
+      if (t->state == TINY_THREAD_ACTIVE) {
+        pthread_mutex_lock(&t->heap->lock);
+        flush_chain(t, t->heap, h, k);
+        pthread_mutex_unlock(&t->heap->lock);
+      } else {
+        while (h) {
+          void *next = hak_next_get(h);
+          tiny_free_block_generic(h, c);
+          h = next;
+        }
+      }
+    }
+  }
 }
 
 #if HAKMEM_LEARNER
@@ -473,9 +578,18 @@ void tiny_free_slow(void *p, unsigned c) {
     if (b->room == 0) {  // the tick may have resized the bin
 #endif
     HAK_TIME_START(t0);
-    pthread_mutex_lock(&t->heap->lock);
-    flush_bin(t, t->heap, c, b->cap / 2 ? b->cap / 2 : 1);
-    pthread_mutex_unlock(&t->heap->lock);
+    uint32_t k = b->cap / 2 ? b->cap / 2 : 1;
+    if (c >= DEPOT_FIRST_CLASS && hak_cfg.pool_depot_bytes && k >= (uint32_t)hak_cfg.pool_min_bundle) {
+      void *head = b->head, *last = chain_at(head, k - 1);
+      b->head = hak_next_get(last);
+      hak_next_set(last, NULL);
+      b->room += k;
+      spill_chain(t, c, head, k);
+    } else {
+      pthread_mutex_lock(&t->heap->lock);
+      flush_bin(t, t->heap, c, k);
+      pthread_mutex_unlock(&t->heap->lock);
+    }
     HAK_TIME_END(HT_TINY_FLUSH, t0);
 #if HAKMEM_LEARNER
     }
@@ -511,6 +625,7 @@ static void abandon_locked(tiny_tls_t *t) {
     next = ss->onext;
     if (ss->active == 0) heap_release_ss(h, ss);
   }
+  ss_arena_release(&h->arena);
   pthread_mutex_unlock(&h->lock);
   fold_counters_locked(t);
   __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);

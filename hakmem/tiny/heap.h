@@ -69,6 +69,8 @@ typedef struct tiny_heap {
   struct tiny_heap *all_next;       // list of every heap ever created
   struct tiny_heap *abandoned_next;
   uint32_t n_owned;
+  uint8_t shard;                    // this heap's depot shard (depot.h)
+  ss_arena_t arena;                 // where its kind-POOL SuperSlabs come from
   uint32_t n_empty;                 // owned SuperSlabs with active == 0
   uint64_t remote_drained;          // blocks received through the inbox
 } tiny_heap_t;
@@ -102,6 +104,8 @@ void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg);
 void tiny_flush_thread_cache(void);
 // Drains this thread's heap inbox (remote frees waiting for it).
 void tiny_collect(void);
+// Returns every bundle of the mid classes' depot to the slabs (malloc_trim, tests).
+void tiny_depot_drain(void);
 
 // fork support: lock order is heap list, every heap (list order), dead-thread heap, then
 // SuperSlab cache.

@@ -19,6 +19,7 @@
 #ifndef HAKMEM_TINY_SIZE_CLASS_H
 #define HAKMEM_TINY_SIZE_CLASS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hakmem/internal.h"
@@ -27,7 +28,11 @@
 extern "C" {
 #endif
 
-#define TINY_NCLASS 44               // every class of the slab engine
+#define TINY_NCLASS 45               // every class of the slab engine
+#define TINY_NFIXED 44               // the classes with fixed, ascending strides
+#define TINY_DYN_CLASS 44            // the dynamic class (HAKMEM_MID_DYN1); unused when 0
+#define TINY_DYN1_MIN 1024
+#define TINY_DYN1_MAX 65024
 #define TINY_SMALL_NCLASS 32         // classes in 64 KiB slabs (0..31); the rest use 512 KiB slabs
 #define TINY_TIER_MAX 1024           // the Tiny tier proper: requests up to 1 KiB
 #define TINY_ENGINE_MAX 8191         // largest request of the small-slab classes
@@ -40,9 +45,20 @@ extern "C" {
 #define TINY_HDR_ALLOC_OF(c) ((uint8_t)(TINY_HDR_ALLOC | ((c)&0x1f)))
 #define TINY_HDR_FREE_OF(c) ((uint8_t)(TINY_HDR_FREE | ((c)&0x1f)))
 
-extern const uint32_t tiny_class_stride[TINY_NCLASS];
-extern const uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
-extern const uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1];
+// Written only by tiny_size_class_set_dyn1, at initialisation.
+extern uint32_t tiny_class_stride[TINY_NCLASS];
+extern uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
+extern uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1];
+
+// DYN1 (the seeds' dynamic mid class): one extra class with a stride chosen at start-up,
+// for a program whose hot request size falls badly between two fixed classes (e.g. larson
+// with 13–15 KB objects). It serves requests up to max_request wherever the tables' grain
+// (16 B below 8 KiB, 1 KiB above) lets it be tighter than the fixed class; 0 turns it off.
+// Call before any block of the class exists (tiny_size_class_init does, from the first
+// malloc). Returns -1 for a size outside TINY_DYN1_MIN..TINY_DYN1_MAX.
+int tiny_size_class_set_dyn1(size_t max_request);
+// Applies HAKMEM_MID_DYN1 (one warning line for a value out of range).
+void tiny_size_class_init(void);
 
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }

@@ -37,14 +37,50 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   }
 }
 
-static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind);
-superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind) {
+// Carves the next SuperSlab out of the arena, mapping a new (larger) arena when it is used up.
+static superslab_t *arena_carve(ss_arena_t *a) {
+  if (a->next == a->end) {
+    long mb = hak_cfg.arena_mb_init << a->level;
+    if (mb > hak_cfg.arena_mb_max) mb = hak_cfg.arena_mb_max;
+    size_t bytes = HAK_ALIGN_UP((size_t)mb << 20, SS_SIZE);
+    uint8_t *base = hak_os_map_aligned(bytes, SS_SIZE);
+    if (!base) return NULL;
+    pthread_mutex_lock(&ss_cache_lock);
+    ss_stats.arenas++;
+    ss_stats.arena_reserved += bytes;
+    pthread_mutex_unlock(&ss_cache_lock);
+    a->next = base;
+    a->end = base + bytes;
+    if (a->level < hak_cfg.arena_growth_levels) a->level++;
+  }
+  superslab_t *ss = (superslab_t *)a->next;
+  a->next += SS_SIZE;
+  pthread_mutex_lock(&ss_cache_lock);
+  ss_stats.arena_reserved -= SS_SIZE;
+  pthread_mutex_unlock(&ss_cache_lock);
+  return ss;
+}
+
+void ss_arena_release(ss_arena_t *a) {
+  if (a->next != a->end) {
+    size_t bytes = (size_t)(a->end - a->next);
+    hak_os_unmap(a->next, bytes);
+    pthread_mutex_lock(&ss_cache_lock);
+    ss_stats.arena_reserved -= bytes;
+    pthread_mutex_unlock(&ss_cache_lock);
+  }
+  a->next = a->end = NULL;
+  a->level = 0;
+}
+
+static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena);
+superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena) {
   HAK_TIME_START(t0);
-  superslab_t *ss = ss_acquire_impl(owner, kind);
+  superslab_t *ss = ss_acquire_impl(owner, kind, arena);
   HAK_TIME_END(HT_SS_ACQUIRE, t0);
   return ss;
 }
-static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind) {
+static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena) {
   pthread_mutex_lock(&ss_cache_lock);
   superslab_t *ss = ss_cache_head;
   if (ss) {
@@ -55,7 +91,8 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind) {
   }
   pthread_mutex_unlock(&ss_cache_lock);
   if (!ss) {
-    ss = hak_os_map_aligned(SS_SIZE, SS_SIZE);
+    int carved = kind == SS_KIND_POOL && arena && hak_cfg.arena_growth_levels > 0;
+    ss = carved ? arena_carve(arena) : hak_os_map_aligned(SS_SIZE, SS_SIZE);
     if (!ss) return NULL;
     ss->magic = SS_MAGIC;
     hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB);

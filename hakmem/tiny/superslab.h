@@ -90,9 +90,23 @@ HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) {
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 
-// Returns a SuperSlab of the given kind from the global cache or a fresh mapping, with every
-// slab unassigned and owner set; NULL when the OS refuses memory.
-superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind);
+// Pool TLS arena: a heap's reservation of address space that its kind-POOL SuperSlabs (the
+// 8–64 KiB classes) are carved from. Each new arena is twice the previous one, from
+// HAKMEM_POOL_TLS_ARENA_MB_INIT up to _MB_MAX over _GROWTH_LEVELS doublings (sizes rounded up
+// to whole SuperSlabs), so a thread that keeps growing maps ever larger pieces with one
+// aligned mmap each instead of one per SuperSlab. Untouched reservation costs no RSS.
+// Protected by the owning heap's lock.
+typedef struct ss_arena {
+  uint8_t *next, *end;  // the part not carved yet
+  uint8_t level;        // doublings done
+} ss_arena_t;
+
+// Returns a SuperSlab of the given kind from the global cache, the heap's arena (kind POOL,
+// arena != NULL) or a fresh mapping, with every slab unassigned and owner set; NULL when the
+// OS refuses memory.
+superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena);
+// Unmaps what an arena has not carved yet and restarts its growth (thread exit).
+void ss_arena_release(ss_arena_t *arena);
 // Hands an empty SuperSlab (active == 0) to the global cache; beyond HAKMEM_SS_CACHE_MAX the
 // least recently released one is unmapped.
 void ss_release(superslab_t *ss);
@@ -108,6 +122,8 @@ typedef struct {
   uint64_t mapped;    // SuperSlabs currently mapped
   uint64_t cached;    // of which in the empty cache
   uint64_t maps, unmaps;
+  uint64_t arenas;           // arena mappings made
+  uint64_t arena_reserved;   // bytes reserved by arenas and not carved yet
 } ss_stats_t;
 void ss_stats_get(ss_stats_t *out);
 // Calls fn on every cached SuperSlab (integrity checker); the cache lock is held.

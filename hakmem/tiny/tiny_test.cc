@@ -7,32 +7,21 @@
 #include <vector>
 
 #include "hakmem/hakmem.h"
+#include "hakmem/test_util.h"
 #include "hakmem/tiny/heap.h"
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/tiny/superslab.h"
 
 namespace {
 
-hak_stats_t Stats() {
-  hak_stats_t s;
-  s.size = sizeof s;
-  hak_stats_get(&s);
-  return s;
-}
+using hak_test::InThread;
+using hak_test::Stats;
 
 uint64_t Rng(uint64_t &x) {
   x ^= x << 13;
   x ^= x >> 7;
   x ^= x << 17;
   return x;
-}
-
-// Runs f in a fresh thread so that gtest's own allocations on the main thread never mix
-// with the counts a test checks.
-template <typename F>
-void InThread(F f) {
-  std::thread t(f);
-  t.join();
 }
 
 TEST(Tiny, BlocksAreAlignedDistinctAndWritable) {

@@ -1,0 +1,48 @@
+// depot.h — the mid classes' global depot: bundles of free blocks shared by all threads.
+//
+// A thread whose cache of a mid class (1–64 KiB blocks) overflows hands half of it to the
+// depot as one bundle instead of walking the blocks back to their slabs; a thread that
+// misses takes bundles from the depot before it touches a slab. Blocks of other threads'
+// slabs thus change hands without remote frees, and a producer/consumer pair recycles the
+// same blocks through the depot.
+//
+// Layout: per class, DEPOT_NSHARDS shards of DEPOT_SLOTS slots; a slot holds one bundle (a
+// NULL-terminated chain; the head's second word holds the length). put = CAS of an empty
+// slot to the bundle, get = exchange of a full slot with NULL. Neither dereferences a block
+// it does not own, so there is no ABA and no lock. A thread starts at its own shard and
+// steals from the others. A byte budget (HAKMEM_POOL_DEPOT_BYTES) bounds what the depot
+// may hold; malloc_trim empties it.
+#ifndef HAKMEM_TINY_DEPOT_H
+#define HAKMEM_TINY_DEPOT_H
+
+#include <stdint.h>
+
+#include "hakmem/tiny/size_class.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DEPOT_FIRST_CLASS 20  // stride 1280: the first class above the Tiny tier
+#define DEPOT_NSHARDS 4
+#define DEPOT_SLOTS 8
+
+// Hands the bundle head (n blocks of class c, free headers, NULL-terminated) to the depot.
+// Returns 0, keeping nothing, when the budget or every slot is full.
+int depot_put(unsigned c, void *head, uint32_t n, unsigned shard);
+// Takes one bundle of class c; returns its length (0: depot empty for c).
+uint32_t depot_get(unsigned c, unsigned shard, void **head);
+// Calls fn on every bundle (the checker: the caller makes sure nobody puts or gets).
+void depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg);
+
+typedef struct {
+  uint64_t blocks, bytes;        // held now
+  uint64_t puts, gets, refused;  // events
+} depot_stats_t;
+void depot_stats_get(depot_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

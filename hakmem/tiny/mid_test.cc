@@ -1,0 +1,257 @@
+// Mid classes (1–64 KiB blocks of the slab engine): the global depot, batched refill with a
+// minimum bundle, the dynamic class DYN1 and the per-thread arena.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "hakmem/config.h"
+#include "hakmem/hakmem.h"
+#include "hakmem/test_util.h"
+#include "hakmem/tiny/depot.h"
+#include "hakmem/tiny/heap.h"
+#include "hakmem/tiny/size_class.h"
+#include "hakmem/tiny/superslab.h"
+
+namespace {
+
+using hak_test::InThread;
+using hak_test::Stats;
+
+// Sets a knob for the scope of a test.
+struct Knob {
+  long *v, old;
+  Knob(long *var, long value) : v(var), old(*var) { *v = value; }
+  ~Knob() { *v = old; }
+};
+
+std::vector<void *> AllocN(size_t n, size_t size) {
+  std::vector<void *> v;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t *p = (uint8_t *)hak_malloc(size);
+    EXPECT_NE(p, nullptr);
+    p[0] = p[size - 1] = (uint8_t)i;
+    v.push_back(p);
+  }
+  return v;
+}
+
+TEST(Depot, ConsumerBundlesFeedTheProducer) {
+  hak_trim(0);
+  hak_stats_t before = Stats();
+  std::vector<void *> blocks;
+  // The producer allocates, the consumer frees everything: its cache overflows in bundles
+  // that go to the depot instead of back to the producer's slabs as remote frees.
+  InThread([&] { blocks = AllocN(2000, 16000); });
+  InThread([&] {
+    for (void *p : blocks) hak_free(p);
+  });
+  hak_stats_t mid = Stats();
+  EXPECT_GT(mid.mid_depot_puts, before.mid_depot_puts);
+  EXPECT_GT(mid.mid_depot_blocks, 0u);
+  EXPECT_EQ(mid.tiny_live_blocks, before.tiny_live_blocks);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  // A new producer takes the bundles back before it maps anything.
+  InThread([&] {
+    blocks = AllocN(200, 16000);
+    hak_stats_t s = Stats();
+    EXPECT_GT(s.mid_depot_gets, mid.mid_depot_gets);
+    EXPECT_EQ(s.superslab_maps, mid.superslab_maps);
+    EXPECT_EQ(s.tiny_live_blocks - before.tiny_live_blocks, 200u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    for (void *p : blocks) hak_free(p);
+  });
+  hak_trim(0);
+  hak_stats_t after = Stats();
+  EXPECT_EQ(after.mid_depot_blocks, 0u);
+  EXPECT_EQ(after.mid_depot_bytes, 0u);
+  EXPECT_EQ(after.tiny_live_blocks, before.tiny_live_blocks);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(Depot, BudgetBoundsWhatItHolds) {
+  hak_trim(0);
+  Knob budget(&hak_cfg.pool_depot_bytes, 256 * 1024);
+  hak_stats_t before = Stats();
+  std::vector<void *> blocks;
+  InThread([&] { blocks = AllocN(1000, 20000); });
+  InThread([&] {
+    for (void *p : blocks) hak_free(p);
+    EXPECT_LE(Stats().mid_depot_bytes, 256u * 1024);
+  });
+  hak_stats_t after = Stats();
+  EXPECT_GT(after.mid_depot_refused, before.mid_depot_refused);
+  EXPECT_EQ(after.tiny_live_blocks, before.tiny_live_blocks);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+}
+
+TEST(Depot, OffMeansSlabsOnly) {
+  hak_trim(0);
+  Knob off(&hak_cfg.pool_depot_bytes, 0);
+  hak_stats_t before = Stats();
+  std::vector<void *> blocks;
+  // The producer stays alive while the consumer frees, so the blocks are remote to it.
+  std::atomic<int> phase{0};
+  std::thread producer([&] {
+    blocks = AllocN(1000, 3000);
+    phase = 1;
+    while (phase.load() != 2) std::this_thread::yield();
+  });
+  while (phase.load() != 1) std::this_thread::yield();
+  InThread([&] {
+    for (void *p : blocks) hak_free(p);
+  });
+  phase = 2;
+  producer.join();
+  hak_stats_t after = Stats();
+  EXPECT_EQ(after.mid_depot_puts, before.mid_depot_puts);
+  EXPECT_GT(after.tiny_remote_frees, before.tiny_remote_frees);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+// The depot itself under contention (the TSan gate runs this): cells stand in for blocks,
+// since the depot only writes a bundle's links and length. Every cell must come out exactly
+// once however puts and gets interleave.
+TEST(Depot, ConcurrentPutsAndGetsLoseNothing) {
+  hak_trim(0);
+  const unsigned kThreads = 4, kCells = 512, kRounds = 2000, c = DEPOT_FIRST_CLASS + 3;
+  struct alignas(16) Cell {
+    void *w[2];
+  };
+  std::vector<std::vector<Cell>> cells(kThreads, std::vector<Cell>(kCells));
+  std::vector<std::vector<uint32_t>> seen(kThreads);
+  auto worker = [&](unsigned id) {
+    std::vector<void *> mine;
+    for (auto &cell : cells[id]) mine.push_back(&cell);
+    for (unsigned r = 0; r < kRounds; r++) {
+      if (mine.size() >= 8 && (r & 1)) {  // put a bundle of 8
+        for (int i = 0; i < 7; i++) ((Cell *)mine[mine.size() - 1 - i])->w[0] = mine[mine.size() - 2 - i];
+        ((Cell *)mine[mine.size() - 8])->w[0] = nullptr;
+        if (depot_put(c, mine.back(), 8, id)) mine.resize(mine.size() - 8);
+      } else {
+        void *h;
+        uint32_t n = depot_get(c, id, &h);
+        uint32_t k = 0;
+        for (void *p = h; n && p; p = ((Cell *)p)->w[0]) mine.push_back(p), k++;
+        EXPECT_EQ(k, n);
+      }
+    }
+    seen[id].assign(1, (uint32_t)mine.size());
+    for (void *p : mine) ((Cell *)p)->w[1] = (void *)(uintptr_t)0x5eed;  // mark as held
+  };
+  std::vector<std::thread> ts;
+  for (unsigned i = 0; i < kThreads; i++) ts.emplace_back(worker, i);
+  for (auto &t : ts) t.join();
+  size_t held = 0;
+  for (auto &v : seen) held += v[0];
+  void *h;
+  uint32_t n;
+  while ((n = depot_get(c, 0, &h)) != 0) {
+    for (void *p = h; p; p = ((Cell *)p)->w[0]) ((Cell *)p)->w[1] = (void *)(uintptr_t)0x5eed, held++;
+  }
+  EXPECT_EQ(held, (size_t)kThreads * kCells);
+  for (auto &v : cells)
+    for (auto &cell : v) EXPECT_EQ(cell.w[1], (void *)(uintptr_t)0x5eed);
+  depot_stats_t d;
+  depot_stats_get(&d);
+  EXPECT_EQ(d.blocks, 0u);
+  EXPECT_EQ(d.bytes, 0u);
+}
+
+// Class 43 (64 KiB stride) fits 7 blocks in a 512 KiB slab and its cache wants 8 per refill:
+// one slab per refill takes 10 refills for 64 blocks, two slabs per refill take 8.
+uint64_t RefillsFor64Blocks() {
+  uint64_t refills = 0;
+  InThread([&] {
+    uint64_t r0 = Stats().tiny_refills;
+    std::vector<void *> v = AllocN(64, 60000);
+    refills = Stats().tiny_refills - r0;
+    for (void *p : v) hak_free(p);
+  });
+  hak_trim(0);
+  return refills;
+}
+
+TEST(MidRefill, BatchAndMinimumBundle) {
+  hak_trim(0);
+  Knob off(&hak_cfg.pool_depot_bytes, 0);
+  {
+    Knob one(&hak_cfg.pool_refill_batch, 1);
+    EXPECT_EQ(RefillsFor64Blocks(), 10u);
+  }
+  {
+    Knob two(&hak_cfg.pool_refill_batch, 2);
+    EXPECT_EQ(RefillsFor64Blocks(), 8u);
+  }
+  {
+    Knob three(&hak_cfg.pool_refill_batch, 3);
+    Knob bundle(&hak_cfg.pool_min_bundle, 12);  // 12 blocks per refill from up to 3 slabs
+    EXPECT_EQ(RefillsFor64Blocks(), 6u);
+  }
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(MidDyn1, ServesTheGapBetweenFixedClasses) {
+  EXPECT_EQ(tiny_size_class_set_dyn1(100), -1);
+  EXPECT_EQ(tiny_size_class_set_dyn1(70000), -1);
+  const unsigned fixed = tiny_pool_class_of(15000);
+  EXPECT_EQ(tiny_class_stride[fixed], 16384u);
+  ASSERT_EQ(tiny_size_class_set_dyn1(15359), 0);
+  EXPECT_EQ(tiny_pool_class_of(15000), (unsigned)TINY_DYN_CLASS);
+  EXPECT_EQ(tiny_class_stride[TINY_DYN_CLASS], 15360u);
+  EXPECT_EQ(tiny_pool_class_of(14000), tiny_pool_class_of(14000) == TINY_DYN_CLASS ? 0u : 34u);
+  // Every request still fits its class, and the waste bound holds with DYN1 in place.
+  for (size_t n = 129; n <= TINY_POOL_MAX; n++) {
+    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_pool_class_of(n);
+    ASSERT_GE(tiny_usable(c), n);
+    ASSERT_LE((double)(tiny_class_stride[c] - n) / (double)n, 0.25) << n;
+  }
+  InThread([] {
+    std::vector<void *> v = AllocN(300, 15000);
+    for (void *p : v) EXPECT_EQ(hak_usable_size(p), 15359u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    for (void *p : v) hak_free(p);
+  });
+  ASSERT_EQ(tiny_size_class_set_dyn1(0), 0);
+  EXPECT_EQ(tiny_pool_class_of(15000), fixed);
+  for (size_t n = 1; n <= TINY_POOL_MAX; n++) {
+    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_pool_class_of(n);
+    ASSERT_NE(c, (unsigned)TINY_DYN_CLASS) << n;
+  }
+  hak_trim(0);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(MidArena, GrowsExponentiallyAndIsReleasedAtExit) {
+  hak_trim(0);
+  hak_stats_t before = Stats();
+  InThread([&] {
+    // 32 KiB blocks: 15 per 512 KiB slab, about 60 per SuperSlab; 600 need 10 SuperSlabs.
+    std::vector<void *> v = AllocN(600, 32000);
+    hak_stats_t s = Stats();
+    uint64_t ss = s.superslab_maps - before.superslab_maps;
+    EXPECT_GE(ss, 10u);
+    // Arenas of 2, 2, 4, 8 and 8 MiB (1 MiB rounded up to a SuperSlab, then doubling to
+    // the 8 MiB maximum) hold 1 + 1 + 2 + 4 + 4 SuperSlabs: 5 mappings instead of 10.
+    EXPECT_EQ(s.mid_arenas - before.mid_arenas, 5u);
+    EXPECT_GT(s.mid_arena_reserved_bytes, 0u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    for (void *p : v) hak_free(p);
+  });
+  EXPECT_EQ(Stats().mid_arena_reserved_bytes, before.mid_arena_reserved_bytes);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  {
+    Knob no_arena(&hak_cfg.arena_growth_levels, 0);
+    hak_stats_t b2 = Stats();
+    InThread([] {
+      std::vector<void *> v = AllocN(100, 32000);
+      for (void *p : v) hak_free(p);
+    });
+    EXPECT_EQ(Stats().mid_arenas, b2.mid_arenas);
+  }
+  hak_trim(0);
+}
+
+}  // namespace
