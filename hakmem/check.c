@@ -169,6 +169,14 @@ static void check_heap(tiny_heap_t *h, void *arg) {
       FAIL(x, "integrity: thread cache of heap %p class %u: list length %u, count (cap - room) says %u", (void *)h, c, k, count);
     x->cached_blocks += k;
   }
+  for (unsigned i = 0; i < TINY_NRING; i++) {
+    tiny_ring_t *r = &t->ring[i];
+    if (r->n > r->cap || r->cap > TINY_RING_MAX)
+      FAIL(x, "integrity: ring of heap %p class %u: %u blocks, cap %u (max %u)", (void *)h, TINY_RING_FIRST + i, r->n, r->cap,
+           TINY_RING_MAX);
+    for (uint32_t k = 0; k < r->n && k < TINY_RING_MAX; k++) check_cached_block(x, "ring of heap", h, TINY_RING_FIRST + i, r->slot[k]);
+    x->cached_blocks += r->n;
+  }
 }
 
 static void check_cached_ss(superslab_t *ss, void *arg) { check_superslab(arg, ss, NULL); }

@@ -24,6 +24,7 @@ typedef struct hak_config {
   long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
   // Mid classes (1–64 KiB blocks of the slab engine).
+  long pool_ring_cap;    // HAKMEM_POOL_RING_CAP: ring slots per 8–64 KiB class in front of the list (0 = no ring)
   long pool_min_bundle;  // HAKMEM_POOL_MIN_BUNDLE: fewest blocks per refill and per depot bundle
   long pool_refill_batch;  // HAKMEM_POOL_REFILL_BATCH: slabs (pages) and depot bundles one refill may draw on
   long pool_depot_bytes; // HAKMEM_POOL_DEPOT_BYTES: bytes the global depot may hold (0 = no depot)

@@ -18,7 +18,7 @@ void front_free_slow(void *p, const char *op);
 HAK_INLINE void *front_malloc(size_t size) {
   unsigned c;
   if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) c = tiny_class_of(size);
-  else if (size <= TINY_POOL_MAX) c = tiny_pool_class_of(size);
+  else if (size <= TINY_POOL_MAX) return tiny_ring_alloc(tiny_pool_class_of(size));  // errno set on NULL
   else return front_large_alloc(size, 16);
   return tiny_alloc(c);  // errno set on NULL
 }
@@ -38,7 +38,8 @@ HAK_INLINE void front_free(void *p) {
     superslab_t *ss = ss_of(p);
     unsigned c = ss->slab_cls[(u >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
     if (HAK_LIKELY(hak_peek8((uint8_t *)p - 1) == TINY_HDR_ALLOC_OF(c))) {
-      tiny_free(p, c);
+      if (c >= TINY_RING_FIRST) tiny_ring_free(p, c);
+      else tiny_free(p, c);
       return;
     }
   }

@@ -305,6 +305,7 @@ static int thread_init(tiny_tls_t *t) {
   if (!h) return -1;
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
+  for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.pool_ring_cap;
 #if HAKMEM_LEARNER
   tiny_learn_init(t);
 #endif
@@ -358,6 +359,15 @@ void *tiny_alloc_slow(unsigned c) {
     if (t->state == TINY_THREAD_DEAD || thread_init(t) != 0) return dead_alloc(c);
   }
   tiny_bin_t *b = &t->bin[c];
+  // A ring class allocated through the list (the dynamic class below 8 KiB): the ring may
+  // hold blocks the list does not.
+  if (c >= TINY_RING_FIRST && !b->head && t->ring[c - TINY_RING_FIRST].n) {
+    tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
+    void *p = r->slot[--r->n];
+    ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+    HAK_TRACK_ALLOC(p, tiny_usable(c));
+    return p;
+  }
 #if HAKMEM_LEARNER
   if (!b->head) {
     t->learn.misses[c]++;
@@ -464,6 +474,16 @@ static void *flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n) 
   t->flushes++;
   if (reclaim) reclaim_abandoned(reclaim);
   return p;
+}
+
+// Returns every block of the ring of class c to the slabs.
+static void flush_ring(tiny_tls_t *t, tiny_heap_t *self, unsigned c) {
+  tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
+  if (!r->n) return;
+  for (uint32_t i = 0; i + 1 < r->n; i++) hak_next_set(r->slot[i], r->slot[i + 1]);
+  hak_next_set(r->slot[r->n - 1], NULL);
+  flush_chain(t, self, r->slot[0], r->n);
+  r->n = 0;
 }
 
 // Detaches n blocks from the head of bin c of cache t and returns them to their slabs.
@@ -620,6 +640,7 @@ static void abandon_locked(tiny_tls_t *t) {
   tiny_heap_t *h = t->heap;
   pthread_mutex_lock(&h->lock);
   for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, h, c, tiny_bin_count(&t->bin[c]));
+  for (unsigned c = TINY_RING_FIRST; c < TINY_NCLASS; c++) flush_ring(t, h, c);
   drain_inbox(h);
   for (superslab_t *ss = h->owned, *next; ss; ss = next) {
     next = ss->onext;
@@ -649,6 +670,7 @@ void tiny_flush_thread_cache(void) {
   if (t->state != TINY_THREAD_ACTIVE) return;
   pthread_mutex_lock(&t->heap->lock);
   for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, t->heap, c, tiny_bin_count(&t->bin[c]));
+  for (unsigned c = TINY_RING_FIRST; c < TINY_NCLASS; c++) flush_ring(t, t->heap, c);
   drain_inbox(t->heap);
   pthread_mutex_unlock(&t->heap->lock);
 }
@@ -677,6 +699,7 @@ void tiny_totals(tiny_totals_t *out) {
     out->flushes += t->flushes;
     out->remote_pushes += t->remote_pushes;
     for (unsigned c = 0; c < TINY_NCLASS; c++) out->cached_blocks += tiny_bin_count(&t->bin[c]);
+    for (unsigned i = 0; i < TINY_NRING; i++) out->cached_blocks += t->ring[i].n;
 #if HAKMEM_DEBUG_COUNTERS
     for (unsigned c = 0; c < TINY_NCLASS; c++) out->allocs += t->allocs[c], out->frees += t->frees[c];
 #endif

@@ -29,6 +29,20 @@ typedef struct tiny_bin {
 
 HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->room; }
 
+// Ring: a small array of free blocks in front of the list (LIFO) of each class of 8 KiB and
+// up (the seeds' "Pool TLS ring"). Popping from an array hands out a block without loading
+// its link, a cache miss when the block's line went cold since its free, which blocks of
+// these sizes usually have. Frees fill the ring first and overflow into the list; allocation
+// falls back to the list when the ring is empty. cap 0 (uninitialised thread, or
+// HAKMEM_POOL_RING_CAP=0) sends both paths to the list.
+#define TINY_RING_FIRST TINY_SMALL_NCLASS
+#define TINY_RING_MAX 32
+#define TINY_NRING (TINY_NCLASS - TINY_RING_FIRST)
+typedef struct tiny_ring {
+  uint32_t n, cap;
+  void *slot[TINY_RING_MAX];
+} tiny_ring_t;
+
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
 
 #ifndef HAKMEM_LEARNER
@@ -40,6 +54,7 @@ enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
 
 typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
+  tiny_ring_t ring[TINY_NRING];
   struct tiny_heap *heap;
   // Global identity used by the checker: sum over threads of (refilled - flushed) equals
   // sum over slabs of (used - remote blocks).

@@ -45,4 +45,35 @@ HAK_INLINE void tiny_free(void *p, unsigned c) {
 #endif
 }
 
+// Ring classes (c >= TINY_RING_FIRST): the ring first, then the list.
+HAK_INLINE void *tiny_ring_alloc(unsigned c) {
+  tiny_ring_t *r = &tiny_tls.ring[c - TINY_RING_FIRST];
+  if (HAK_UNLIKELY(!r->n)) return tiny_alloc(c);
+  void *p = r->slot[--r->n];
+  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_tls.allocs[c]++;
+#endif
+#if HAKMEM_LEARNER
+  tiny_tls.learn.allocs[c]++;
+#endif
+  return p;
+}
+
+// p as in tiny_free.
+HAK_INLINE void tiny_ring_free(void *p, unsigned c) {
+  tiny_ring_t *r = &tiny_tls.ring[c - TINY_RING_FIRST];
+  if (HAK_UNLIKELY(r->n >= r->cap)) {
+    tiny_free(p, c);
+    return;
+  }
+  ((uint8_t *)p)[-1] = TINY_HDR_FREE_OF(c);
+  HAK_TRACK_FREE(p, tiny_usable(c));
+  r->slot[r->n++] = p;
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_tls.frees[c]++;
+#endif
+}
+
 #endif
