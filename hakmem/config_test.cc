@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+#include <string>
+
 namespace {
 
 TEST(Config, DefaultsWithEmptyEnvironment) {
@@ -77,6 +81,22 @@ TEST(Config, BadDecimalsAndListsKeepTheDefault) {
   EXPECT_NE(err.find("HAKMEM_CAP_DWELL_SEC_MID"), std::string::npos) << err;
   char *none[] = {nullptr};
   hak_config_load(none);
+}
+
+// Every variable of the table has its row in the README's table, and nothing else does.
+TEST(Config, ReadmeDocumentsEveryVariable) {
+  std::ifstream f("README.md");
+  ASSERT_TRUE(f) << "README.md not in the runfiles";
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string readme = ss.str();
+  for (size_t i = 0; i < hak_config_count(); i++) {
+    std::string row = std::string("| `") + hak_config_name(i) + "` |";
+    EXPECT_NE(readme.find(row), std::string::npos) << hak_config_name(i) << " has no row in README.md";
+  }
+  size_t rows = 0;
+  for (size_t at = 0; (at = readme.find("| `HAKMEM_", at)) != std::string::npos; at++) rows++;
+  EXPECT_EQ(rows, hak_config_count()) << "README.md documents a variable the table does not list";
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
-def hak_gtest(name, srcs, deps = [], size = "small", tags = [], malloc = None, copts = []):
+def hak_gtest(name, srcs, deps = [], size = "small", tags = [], malloc = None, copts = [], data = []):
     """A GoogleTest suite: statically linked (internal symbols are hidden in the shared
     objects), and tagged no_msan because Debian's libstdc++ is not MSan-instrumented
     (--config=msan-libcxx runs these against an MSan libc++ instead)."""
@@ -11,6 +11,7 @@ def hak_gtest(name, srcs, deps = [], size = "small", tags = [], malloc = None, c
         size = size,
         srcs = srcs,
         copts = copts,
+        data = data,
         linkstatic = True,
         tags = tags + ["no_msan"],
         deps = deps + ["@com_google_googletest//:gtest_main"],
