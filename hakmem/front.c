@@ -193,6 +193,12 @@ void *hak_malloc(size_t size) { return front_malloc(size); }
 HAK_NOINLINE void front_free_slow(void *p, const char *op) {
   if (!p) return;
   int saved = errno;
+  if (hak_reg_kind(p) == HAK_KIND_POOL) {  // the pool's thread cache: no lookup beyond its own
+    const char *why;
+    if (pool_free_ptr(p, &why) != 0) front_invalid(op, p, why);
+    errno = saved;
+    return;
+  }
   front_res_t r;
   int kind = front_resolve(p, &r);
   if (kind == RES_TINY) tiny_free(r.block, r.cls);

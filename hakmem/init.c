@@ -20,8 +20,9 @@ void hak_core_init(void) __attribute__((weak));
 // State word: 0 = not started, DONE = finished, else (pid << 1) | 1 = running in process pid.
 // Keeping the pid lets a forked child that inherited "running" (the initialising thread
 // did not survive the fork) take over instead of waiting forever.
-#define INIT_DONE ((uint64_t)2)
-static _Atomic uint64_t init_state;
+#define INIT_DONE HAK_INIT_DONE
+_Atomic uint64_t hak_init_state;
+#define init_state hak_init_state
 static HAK_TLS int init_owner;
 
 static void run_init(void) {
@@ -32,7 +33,7 @@ static void run_init(void) {
   init_owner = 0;
 }
 
-void hak_global_init(void) {
+void hak_global_init_slow(void) {
   if (HAK_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE)) return;
   if (init_owner) return;  // re-entered from pthread_atfork/atexit: defaults are usable
   uint64_t mine = ((uint64_t)getpid() << 1) | 1, seen = 0;

@@ -16,11 +16,16 @@ typedef struct {
   uint32_t count;
 } pool_tbin_t;
 
-typedef struct {
+typedef struct pool_tls {
   pool_tbin_t bin[POOL_NCLASS];
   size_t bytes;   // bytes parked in this thread's cache
   unsigned home;  // home shard
   unsigned state;
+  // Counters written only by the owner (a relaxed load and store, no locked instruction on
+  // the fast path) and summed by readers over the list of live threads.
+  _Atomic uint64_t cached, hits, misses;
+  struct pool_tls *tnext, *tprev;  // live threads (pool_threads_lock)
+  int listed;
 } pool_tls_t;
 
 static HAK_TLS pool_tls_t pool_tls;
@@ -28,22 +33,61 @@ static HAK_TLS pool_tls_t pool_tls;
 static pthread_key_t pool_key;
 static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static int pool_key_ok;
-// Exact across threads: blocks parked in thread caches (the checker counts PH_CACHED pages).
-static _Atomic uint64_t pool_cached_blocks, pool_tc_hits, pool_tc_misses;
+static pthread_mutex_t pool_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static pool_tls_t *pool_threads;
+static uint64_t exited_hits, exited_misses;  // of threads that have left (pool_threads_lock)
 
-size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1; }
+static inline void ctr_add(_Atomic uint64_t *c, int64_t d) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + (uint64_t)d, memory_order_relaxed);
+}
+static inline uint64_t ctr(_Atomic uint64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+
+static void thread_unlist_locked(pool_tls_t *t) {
+  if (!t->listed) return;
+  exited_hits += ctr(&t->hits);
+  exited_misses += ctr(&t->misses);
+  if (t->tprev) t->tprev->tnext = t->tnext;
+  else pool_threads = t->tnext;
+  if (t->tnext) t->tnext->tprev = t->tprev;
+  t->listed = 0;
+}
+
+// Blocks parked in every thread cache; exact when no thread is using its cache.
+static uint64_t cached_total_locked(void) {
+  uint64_t n = 0;
+  for (pool_tls_t *t = pool_threads; t; t = t->tnext) n += ctr(&t->cached);
+  return n;
+}
+
 
 static void pool_key_dtor(void *arg);
 static void pool_key_create(void) { pool_key_ok = pthread_key_create(&pool_key, pool_key_dtor) == 0; }
 
-static pool_tls_t *pool_thread(void) {
+static HAK_NOINLINE pool_tls_t *pool_thread_init(pool_tls_t *t);
+HAK_INLINE pool_tls_t *pool_thread(void) {
   pool_tls_t *t = &pool_tls;
   if (HAK_LIKELY(t->state == POOL_THREAD_ACTIVE)) return t;
+  return pool_thread_init(t);
+}
+
+static HAK_NOINLINE pool_tls_t *pool_thread_init(pool_tls_t *t) {
   if (t->state == POOL_THREAD_DEAD) return NULL;
   pthread_once(&pool_key_once, pool_key_create);
   t->home = 0;
   t->state = POOL_THREAD_ACTIVE;
-  if (pool_key_ok) pthread_setspecific(pool_key, t);
+  // Listed only when the key's destructor will unlist it: a thread without it never caches.
+  if (pool_key_ok && pthread_setspecific(pool_key, t) == 0) {
+    pthread_mutex_lock(&pool_threads_lock);
+    t->tprev = NULL;
+    t->tnext = pool_threads;
+    if (pool_threads) pool_threads->tprev = t;
+    pool_threads = t;
+    t->listed = 1;
+    pthread_mutex_unlock(&pool_threads_lock);
+  } else {
+    t->state = POOL_THREAD_DEAD;
+    return NULL;
+  }
   return t;
 }
 
@@ -54,7 +98,7 @@ static void tc_push(pool_tls_t *t, ph_desc_t *d, unsigned c) {
   t->bin[c].head = p;
   t->bin[c].count++;
   t->bytes += pool_usable(d);
-  atomic_fetch_add_explicit(&pool_cached_blocks, 1, memory_order_relaxed);
+  ctr_add(&t->cached, 1);
 }
 
 static ph_desc_t *tc_pop(pool_tls_t *t, unsigned c) {
@@ -64,7 +108,7 @@ static ph_desc_t *tc_pop(pool_tls_t *t, unsigned c) {
   t->bin[c].count--;
   ph_desc_t *d = ph_desc_of(p);
   t->bytes -= pool_usable(d);
-  atomic_fetch_sub_explicit(&pool_cached_blocks, 1, memory_order_relaxed);
+  ctr_add(&t->cached, -1);
   return d;
 }
 
@@ -89,6 +133,9 @@ static void pool_key_dtor(void *arg) {
   pool_tls_t *t = arg;
   tc_spill(t, 0, 0, 0);
   t->state = POOL_THREAD_DEAD;  // later frees and mallocs go straight to the page heap
+  pthread_mutex_lock(&pool_threads_lock);
+  thread_unlist_locked(t);
+  pthread_mutex_unlock(&pool_threads_lock);
 }
 
 void pool_flush_thread(void) {
@@ -97,7 +144,7 @@ void pool_flush_thread(void) {
 }
 
 void *pool_alloc(size_t size, int *fresh) {
-  uint32_t pages = pool_pages_for(size);
+  uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);
   pool_tls_t *t = pool_thread();
   ph_desc_t *d = NULL;
   int clean = 0;
@@ -105,10 +152,11 @@ void *pool_alloc(size_t size, int *fresh) {
     unsigned c = pool_class_of_pages(pages);
     d = tc_pop(t, c);
     if (d) {
-      atomic_fetch_add_explicit(&pool_tc_hits, 1, memory_order_relaxed);
+      ctr_add(&t->hits, 1);
       ph_set_state(d, PH_LIVE);
     } else {
-      atomic_fetch_add_explicit(&pool_tc_misses, 1, memory_order_relaxed);
+      pages = pool_class_pages(c);
+      ctr_add(&t->misses, 1);
       d = ph_alloc(&t->home, pages, &clean);
       // A run: more blocks of the class into the cache while the lock is warm, within a
       // quarter of the cache budget.
@@ -123,6 +171,7 @@ void *pool_alloc(size_t size, int *fresh) {
     }
   } else {
     unsigned shared = 0;
+    pages = pool_pages_for(size);
     d = ph_alloc(t ? &t->home : &shared, pages, &clean);
   }
   if (!d) return NULL;
@@ -155,6 +204,13 @@ ph_desc_t *pool_lookup(void *p, const char **why) {
       *why = "interior pointer of a pool block";
       return NULL;
   }
+}
+
+int pool_free_ptr(void *p, const char **why) {
+  ph_desc_t *d = pool_lookup(p, why);
+  if (!d) return -1;
+  pool_free(d);
+  return 0;
 }
 
 void pool_free(ph_desc_t *d) {
@@ -212,17 +268,22 @@ void pool_stats_get(pool_stats_t *out) {
     s.released_bytes += sh->released_pages << PH_PAGE_SHIFT;
     pthread_mutex_unlock(&sh->lock);
   }
-  s.cached_blocks = atomic_load(&pool_cached_blocks);
+  pthread_mutex_lock(&pool_threads_lock);
+  s.cached_blocks = cached_total_locked();
+  s.tc_hits = exited_hits;
+  s.tc_misses = exited_misses;
+  for (pool_tls_t *t = pool_threads; t; t = t->tnext) s.tc_hits += ctr(&t->hits), s.tc_misses += ctr(&t->misses);
+  pthread_mutex_unlock(&pool_threads_lock);
   s.live_blocks -= s.cached_blocks;  // the page heap counts parked blocks as allocated
-  s.tc_hits = atomic_load(&pool_tc_hits);
-  s.tc_misses = atomic_load(&pool_tc_misses);
   *out = s;
 }
 
 unsigned pool_check(void) {
   uint64_t cached_seen;
   unsigned bad = ph_check(&cached_seen);
-  uint64_t cached = atomic_load(&pool_cached_blocks);
+  pthread_mutex_lock(&pool_threads_lock);
+  uint64_t cached = cached_total_locked();
+  pthread_mutex_unlock(&pool_threads_lock);
   if (cached_seen != cached) {
     hak_log("integrity: pool thread caches: counter says %lu blocks, %lu pages marked cached", (unsigned long)cached,
             (unsigned long)cached_seen);
@@ -254,8 +315,14 @@ unsigned pool_check(void) {
   return bad;
 }
 
-void pool_fork_prepare(void) { ph_lock_all(); }
-void pool_fork_parent(void) { ph_unlock_all(); }
+void pool_fork_prepare(void) {
+  pthread_mutex_lock(&pool_threads_lock);
+  ph_lock_all();
+}
+void pool_fork_parent(void) {
+  ph_unlock_all();
+  pthread_mutex_unlock(&pool_threads_lock);
+}
 // The child has only the forking thread: blocks parked in the other threads' caches (whose
 // pushes and pops may even have been cut in half by the fork) go back to the page heap, and
 // the cached-block counter is recounted from this thread's cache.
@@ -276,6 +343,12 @@ void pool_fork_child(void) {
         }
   for (unsigned c = 0; c < POOL_NCLASS; c++)
     for (void *p = t->bin[c].head; p; p = hak_next_get(p)) ph_set_state(ph_desc_of(p), PH_CACHED);
-  atomic_store(&pool_cached_blocks, mine);
+  // The other threads are gone: fold their counters and forget them.
+  for (pool_tls_t *o = pool_threads, *next; o; o = next) {
+    next = o->tnext;
+    if (o != t) thread_unlist_locked(o);
+  }
+  atomic_store_explicit(&t->cached, mine, memory_order_relaxed);
+  pthread_mutex_unlock(&pool_threads_lock);
   ph_free_list(orphans);
 }

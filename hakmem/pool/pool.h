@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hakmem/pool/pageheap.h"
+#include "hakmem/config.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,13 +45,15 @@ HAK_INLINE uint32_t pool_pages_for(size_t size) {
 }
 
 // Largest request the pool serves (HAKMEM_LARGE_MIN - 1); above it, the large tier.
-size_t pool_max_request(void);
+HAK_INLINE size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1; }
 // A block of at least `size` bytes, page-aligned; *fresh is set when it is known zero.
 void *pool_alloc(size_t size, int *fresh);
 // The descriptor of live block p, or NULL with *why set (double free, interior pointer).
 ph_desc_t *pool_lookup(void *p, const char **why);
 void pool_free(ph_desc_t *d);
 HAK_INLINE size_t pool_usable(const ph_desc_t *d) { return (size_t)d->len << PH_PAGE_SHIFT; }
+// free() of a pool pointer: 0, or -1 with *why set when p is not a live block.
+int pool_free_ptr(void *p, const char **why);
 // Resizes block d in place to hold `size` bytes; returns 0 on success.
 int pool_resize(ph_desc_t *d, size_t size);
 // Returns this thread's cached blocks to the page heap.
