@@ -38,8 +38,8 @@ HAK_INLINE void front_free(void *p) {
     superslab_t *ss = ss_of(p);
     unsigned c = ss->slab_cls[(u >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
     if (HAK_LIKELY(hak_peek8((uint8_t *)p - 1) == TINY_HDR_ALLOC_OF(c))) {
-      if (c >= TINY_RING_FIRST) tiny_ring_free(p, c);
-      else tiny_free(p, c);
+      if (HAK_LIKELY(c < TINY_RING_FIRST)) tiny_free(p, c);
+      else tiny_ring_free(p, c);
       return;
     }
   }

@@ -233,6 +233,14 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out,
     set_nonempty(h, ss, s);
   }
   tiny_slab_t *s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
+  // About to carve never-touched memory: blocks other threads freed back to this heap come
+  // first, so a producer/consumer pair recycles instead of growing the footprint.
+  if (!s->free_count && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
+    drain_inbox(h);
+    ss = h->avail[c];
+    if (!ss) return heap_take(h, c, want, out, tail);
+    s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
+  }
   return take_from_slab(h, ss, s, want, out, tail);
 }
 
