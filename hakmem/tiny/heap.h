@@ -18,6 +18,10 @@
 extern "C" {
 #endif
 
+#ifndef HAKMEM_LEARNER
+#define HAKMEM_LEARNER 0
+#endif
+
 typedef struct tiny_bin {
   void *head;
   // Free slots left (cap - number of cached blocks). Keeping the room rather than the count
@@ -25,6 +29,12 @@ typedef struct tiny_bin {
   // so the first free falls into the slow path.
   uint32_t room;
   uint32_t cap;
+#if HAKMEM_LEARNER
+  // The learner's fast-path allocation count, beside the fields the pop already addresses so
+  // that counting costs one instruction; padded to keep the bin a power of two.
+  uint64_t allocs;
+  uint64_t pad_;
+#endif
 } tiny_bin_t;
 
 HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->room; }
@@ -45,9 +55,6 @@ typedef struct tiny_ring {
 
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
 
-#ifndef HAKMEM_LEARNER
-#define HAKMEM_LEARNER 0
-#endif
 #if HAKMEM_LEARNER
 #include "hakmem/tiny/learn_driver.h"
 #endif

@@ -48,8 +48,8 @@ static void window(tiny_tls_t *t, uint64_t now) {
   uint64_t all_allocs = 0, all_misses = 0;
   int all_frozen = 1;
   for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++) {
-    uint64_t a = L->allocs[c] - L->last_allocs[c], m = L->misses[c] - L->last_misses[c];
-    L->last_allocs[c] = L->allocs[c];
+    uint64_t a = t->bin[c].allocs - L->last_allocs[c], m = L->misses[c] - L->last_misses[c];
+    L->last_allocs[c] = t->bin[c].allocs;
     L->last_misses[c] = L->misses[c];
     all_allocs += a;
     all_misses += m;

@@ -21,7 +21,7 @@ extern "C" {
 #define TINY_LEARN_FIRST 20  // first learned class (stride 1280)
 
 typedef struct tiny_learn {
-  uint64_t allocs[TINY_NCLASS];  // fast-path allocations (the only fast-path cost)
+  // (fast-path allocations are counted in tiny_bin_t.allocs, the only fast-path cost)
   uint64_t misses[TINY_NCLASS];  // slow-path refills
   uint64_t last_allocs[TINY_NCLASS], last_misses[TINY_NCLASS];
   uint64_t window_start_ms;

@@ -23,7 +23,7 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
   tiny_tls.allocs[c]++;
 #endif
 #if HAKMEM_LEARNER
-  tiny_tls.learn.allocs[c]++;
+  b->allocs++;
 #endif
   return p;
 }
@@ -56,7 +56,7 @@ HAK_INLINE void *tiny_ring_alloc(unsigned c) {
   tiny_tls.allocs[c]++;
 #endif
 #if HAKMEM_LEARNER
-  tiny_tls.learn.allocs[c]++;
+  tiny_tls.bin[c].allocs++;
 #endif
   return p;
 }
