@@ -1,0 +1,139 @@
+// Large tier: BigCache reuse (direct-indexed buckets, a larger mapping shrunk in place), the
+// cache's byte cap, realloc by mremap keeping contents, cross-thread frees, trim, and the
+// checker after each.
+#include <gtest/gtest.h>
+#include <string.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hakmem/config.h"
+#include "hakmem/hakmem.h"
+#include "hakmem/large/large.h"
+#include "hakmem/test_util.h"
+
+namespace {
+
+using hak_test::InThread;
+using hak_test::Stats;
+
+const size_t kMiB = 1 << 20;
+
+size_t LargeMin() { return (size_t)hak_cfg.large_min; }
+
+TEST(Large, FreedMappingIsReusedFromItsBucket) {
+  hak_trim(0);
+  hak_stats_t s0 = Stats();
+  void *p = hak_malloc(LargeMin() + 3 * kMiB);
+  ASSERT_NE(p, nullptr);
+  memset(p, 0xab, LargeMin() + 3 * kMiB);
+  hak_free(p);
+  hak_stats_t s1 = Stats();
+  EXPECT_EQ(s1.large_cached, s0.large_cached + 1);
+  void *q = hak_malloc(LargeMin() + 3 * kMiB - 4096);  // same page count bucket or just above
+  EXPECT_EQ(q, p);
+  hak_stats_t s2 = Stats();
+  EXPECT_EQ(s2.large_cache_hits, s1.large_cache_hits + 1);
+  EXPECT_EQ(s2.large_cached, s0.large_cached);
+  hak_free(q);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+  EXPECT_EQ(Stats().large_cached, 0u);
+}
+
+TEST(Large, MuchLargerCachedMappingIsShrunkNotLeftIdle) {
+  hak_trim(0);
+  void *big = hak_malloc(LargeMin() + 8 * kMiB);
+  ASSERT_NE(big, nullptr);
+  hak_free(big);
+  hak_stats_t s1 = Stats();
+  void *small = hak_malloc(LargeMin());  // more than 25 % smaller: the big one is shrunk
+  ASSERT_NE(small, nullptr);
+  hak_stats_t s2 = Stats();
+  EXPECT_EQ(s2.large_cache_hits, s1.large_cache_hits + 1);
+  EXPECT_LT(s2.large_live_bytes, LargeMin() + 8 * kMiB);
+  hak_free(small);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+}
+
+TEST(Large, CacheStaysUnderItsByteCap) {
+  hak_trim(0);
+  long old = hak_cfg.large_cache_mb;
+  hak_cfg.large_cache_mb = 24;  // room for two 10 MiB blocks, not three
+  std::vector<void *> v;
+  for (int i = 0; i < 6; i++) v.push_back(hak_malloc(10 * kMiB + (size_t)i * 2 * kMiB));
+  for (void *p : v) hak_free(p);
+  hak_stats_t s = Stats();
+  EXPECT_LE(s.large_cached_bytes, 24 * kMiB);
+  EXPECT_GT(s.large_cached, 0u);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_cfg.large_cache_mb = old;
+  hak_trim(0);
+}
+
+TEST(Large, ReallocMovesPagesAndKeepsContents) {
+  size_t n = LargeMin() + kMiB;
+  uint8_t *p = (uint8_t *)hak_malloc(n);
+  ASSERT_NE(p, nullptr);
+  for (size_t i = 0; i < n; i += 4093) p[i] = (uint8_t)(i * 7);
+  uint8_t *q = (uint8_t *)hak_realloc(p, 3 * n);
+  ASSERT_NE(q, nullptr);
+  for (size_t i = 0; i < n; i += 4093) ASSERT_EQ(q[i], (uint8_t)(i * 7)) << i;
+  q[3 * n - 1] = 1;
+  uint8_t *r = (uint8_t *)hak_realloc(q, n / 2 + LargeMin() / 2);
+  ASSERT_NE(r, nullptr);
+  for (size_t i = 0; i < n / 2; i += 4093) ASSERT_EQ(r[i], (uint8_t)(i * 7)) << i;
+  EXPECT_GE(hak_usable_size(r), n / 2 + LargeMin() / 2);
+  hak_free(r);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+TEST(Large, CrossThreadFreesReturnEverything) {
+  hak_trim(0);
+  hak_stats_t s0 = Stats();
+  std::vector<void *> v;
+  InThread([&] {
+    for (int i = 0; i < 8; i++) {
+      uint8_t *p = (uint8_t *)hak_malloc(LargeMin() + (size_t)i * kMiB);
+      p[0] = (uint8_t)i;
+      v.push_back(p);
+    }
+  });
+  EXPECT_EQ(Stats().large_live, s0.large_live + 8);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 2; t++)
+    ts.emplace_back([&, t] {
+      for (size_t i = (size_t)t; i < v.size(); i += 2) {
+        EXPECT_EQ(((uint8_t *)v[i])[0], (uint8_t)i);
+        hak_free(v[i]);
+      }
+    });
+  for (auto &t : ts) t.join();
+  hak_stats_t s1 = Stats();
+  EXPECT_EQ(s1.large_live, s0.large_live);
+  EXPECT_EQ(s1.large_frees, s0.large_frees + 8);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+  EXPECT_EQ(Stats().large_cached, 0u);
+}
+
+std::vector<std::string> g_msgs;
+void Hook(const char *msg) { g_msgs.push_back(msg); }
+
+TEST(Large, DoubleAndInteriorFreesAreNamed) {
+  hak_abort_hook_t old = hak_set_abort_hook(Hook);
+  g_msgs.clear();
+  uint8_t *p = (uint8_t *)hak_malloc(LargeMin());
+  hak_free(p + 4096);  // interior pointer
+  hak_free(p);
+  hak_free(p);  // double free (the mapping sits in the cache)
+  ASSERT_EQ(g_msgs.size(), 2u);
+  EXPECT_NE(g_msgs[0].find("interior"), std::string::npos) << g_msgs[0];
+  EXPECT_NE(g_msgs[1].find("double free"), std::string::npos) << g_msgs[1];
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_set_abort_hook(old);
+}
+
+}  // namespace
