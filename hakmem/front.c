@@ -184,21 +184,34 @@ static void *front_big(size_t size, size_t align, int *fresh) {
 }
 
 HAK_NOINLINE void *front_large_alloc(size_t size, size_t align) {
+  hak_global_init();
+  if (HAK_LIKELY(align <= PH_PAGE && size <= pool_max_request())) return pool_alloc(size, NULL);
   int fresh;
   return front_big(size, align, &fresh);
 }
 
 void *hak_malloc(size_t size) { return front_malloc(size); }
 
+static HAK_NOINLINE void front_free_pool_bad(void *p, const char *op, const char *why) {
+  int saved = errno;
+  front_invalid(op, p, why);
+  errno = saved;
+}
+
+static HAK_NOINLINE void front_free_resolve(void *p, const char *op);
+
 HAK_NOINLINE void front_free_slow(void *p, const char *op) {
   if (!p) return;
-  int saved = errno;
-  if (hak_reg_kind(p) == HAK_KIND_POOL) {  // the pool's thread cache: no lookup beyond its own
+  if (HAK_LIKELY(hak_reg_kind(p) == HAK_KIND_POOL)) {  // the pool: no lookup beyond its own
     const char *why;
-    if (pool_free_ptr(p, &why) != 0) front_invalid(op, p, why);
-    errno = saved;
+    if (HAK_UNLIKELY(pool_free_ptr(p, &why) != 0)) front_free_pool_bad(p, op, why);
     return;
   }
+  front_free_resolve(p, op);
+}
+
+static HAK_NOINLINE void front_free_resolve(void *p, const char *op) {
+  int saved = errno;
   front_res_t r;
   int kind = front_resolve(p, &r);
   if (kind == RES_TINY) tiny_free(r.block, r.cls);

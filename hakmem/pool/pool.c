@@ -1,6 +1,7 @@
 // pool.c — the L2.5 thread cache and the pool tier's entry points (see pool.h).
 #include "hakmem/pool/pool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -61,7 +62,16 @@ static uint64_t cached_total_locked(void) {
 
 
 static void pool_key_dtor(void *arg);
-static void pool_key_create(void) { pool_key_ok = pthread_key_create(&pool_key, pool_key_dtor) == 0; }
+// Table forms of pool_class_of_pages / pool_class_pages for the thread-cache paths; filled
+// before any thread cache exists (threads without one use the arithmetic forms).
+static uint8_t class_of_pages[POOL_CLASS_MAX_PAGES + 1];
+static uint32_t pages_of_class[POOL_NCLASS];
+
+static void pool_key_create(void) {
+  for (uint32_t n = 0; n <= POOL_CLASS_MAX_PAGES; n++) class_of_pages[n] = (uint8_t)pool_class_of_pages(n ? n : 1);
+  for (unsigned c = 0; c < POOL_NCLASS; c++) pages_of_class[c] = pool_class_pages(c);
+  pool_key_ok = pthread_key_create(&pool_key, pool_key_dtor) == 0;
+}
 
 static HAK_NOINLINE pool_tls_t *pool_thread_init(pool_tls_t *t);
 HAK_INLINE pool_tls_t *pool_thread(void) {
@@ -143,42 +153,56 @@ void pool_flush_thread(void) {
   if (t->state == POOL_THREAD_ACTIVE) tc_spill(t, 0, 0, 0);
 }
 
-void *pool_alloc(size_t size, int *fresh) {
-  uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);
-  pool_tls_t *t = pool_thread();
-  ph_desc_t *d = NULL;
+// Everything but a thread-cache hit: a run of blocks from the page heap into the cache, or
+// a block of its own for sizes the cache does not hold.
+static HAK_NOINLINE void *pool_alloc_slow(size_t size, int *fresh, pool_tls_t *t, uint32_t pages) {
+  ph_desc_t *d;
   int clean = 0;
   if (t && pages <= POOL_CLASS_MAX_PAGES) {
-    unsigned c = pool_class_of_pages(pages);
-    d = tc_pop(t, c);
-    if (d) {
-      ctr_add(&t->hits, 1);
-      ph_set_state(d, PH_LIVE);
-    } else {
-      pages = pool_class_pages(c);
-      ctr_add(&t->misses, 1);
-      d = ph_alloc(&t->home, pages, &clean);
-      // A run: more blocks of the class into the cache while the lock is warm, within a
-      // quarter of the cache budget.
-      size_t bytes = (size_t)pages << PH_PAGE_SHIFT;
-      for (long k = 1; d && k < hak_cfg.l25_run_factor && t->bytes + 4 * bytes <= (size_t)hak_cfg.l25_tc_bytes; k++) {
-        int c2;
-        ph_desc_t *e = ph_alloc(&t->home, pages, &c2);
-        if (!e) break;
-        HAK_TRACK_FREE(ph_page_of(e), bytes);
-        tc_push(t, e, c);
-      }
+    unsigned c = class_of_pages[pages];
+    pages = pages_of_class[c];
+    ctr_add(&t->misses, 1);
+    d = ph_alloc(&t->home, pages, &clean);
+    // A run: more blocks of the class into the cache while the lock is warm, within a
+    // quarter of the cache budget.
+    size_t bytes = (size_t)pages << PH_PAGE_SHIFT;
+    for (long k = 1; d && k < hak_cfg.l25_run_factor && t->bytes + 4 * bytes <= (size_t)hak_cfg.l25_tc_bytes; k++) {
+      int c2;
+      ph_desc_t *e = ph_alloc(&t->home, pages, &c2);
+      if (!e) break;
+      HAK_TRACK_FREE(ph_page_of(e), bytes);
+      tc_push(t, e, c);
     }
   } else {
     unsigned shared = 0;
     pages = pool_pages_for(size);
     d = ph_alloc(t ? &t->home : &shared, pages, &clean);
   }
-  if (!d) return NULL;
+  if (!d) {
+    errno = ENOMEM;
+    return NULL;
+  }
   void *p = ph_page_of(d);
   HAK_TRACK_ALLOC(p, pool_usable(d));
-  *fresh = clean;
+  if (fresh) *fresh = clean;
   return p;
+}
+
+void *pool_alloc(size_t size, int *fresh) {
+  uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);
+  pool_tls_t *t = pool_thread();
+  if (HAK_LIKELY(t && pages <= POOL_CLASS_MAX_PAGES)) {
+    ph_desc_t *d = tc_pop(t, class_of_pages[pages]);
+    if (HAK_LIKELY(d != NULL)) {
+      ctr_add(&t->hits, 1);
+      ph_set_state(d, PH_LIVE);
+      void *p = ph_page_of(d);
+      HAK_TRACK_ALLOC(p, pool_usable(d));
+      if (fresh) *fresh = 0;
+      return p;
+    }
+  }
+  return pool_alloc_slow(size, fresh, t, pages);
 }
 
 ph_desc_t *pool_lookup(void *p, const char **why) {
@@ -192,9 +216,9 @@ ph_desc_t *pool_lookup(void *p, const char **why) {
     *why = "pointer into an unused pool arena";
     return NULL;
   }
-  switch (ph_state(d)) {
-    case PH_LIVE:
-      return d;
+  unsigned st = ph_state(d);
+  if (HAK_LIKELY(st == PH_LIVE)) return d;
+  switch (st) {
     case PH_CACHED:
     case PH_FREE:
     case PH_GONE:
@@ -206,29 +230,45 @@ ph_desc_t *pool_lookup(void *p, const char **why) {
   }
 }
 
-int pool_free_ptr(void *p, const char **why) {
-  ph_desc_t *d = pool_lookup(p, why);
-  if (!d) return -1;
-  pool_free(d);
-  return 0;
+// The paths that reach the page heap may make syscalls (madvise, munmap); free() keeps
+// errno, so they save it. The thread-cache push touches nothing that could change it.
+static HAK_NOINLINE void pool_free_to_heap(ph_desc_t *d) {
+  int saved = errno;
+  d->next = NULL;
+  ph_free_list(d);
+  errno = saved;
+}
+static HAK_NOINLINE void pool_spill_then_push(pool_tls_t *t, ph_desc_t *d, unsigned c, size_t bytes) {
+  int saved = errno;
+  tc_spill(t, c, (unsigned)hak_cfg.l25_tc_spill, (size_t)hak_cfg.l25_tc_bytes - bytes);
+  tc_push(t, d, c);
+  errno = saved;
 }
 
-void pool_free(ph_desc_t *d) {
+HAK_INLINE void pool_free_inline(ph_desc_t *d) {
   size_t bytes = pool_usable(d);
   HAK_TRACK_FREE(ph_page_of(d), bytes);
   pool_tls_t *t = pool_thread();
   uint32_t pages = d->len;
-  if (t && pages <= POOL_CLASS_MAX_PAGES && (size_t)hak_cfg.l25_tc_bytes >= bytes) {
-    unsigned c = pool_class_of_pages(pages);
-    if (pool_class_pages(c) == pages) {
-      if (t->bytes + bytes > (size_t)hak_cfg.l25_tc_bytes) tc_spill(t, c, (unsigned)hak_cfg.l25_tc_spill, (size_t)hak_cfg.l25_tc_bytes - bytes);
-      tc_push(t, d, c);
+  if (HAK_LIKELY(t && pages <= POOL_CLASS_MAX_PAGES && (size_t)hak_cfg.l25_tc_bytes >= bytes)) {
+    unsigned c = class_of_pages[pages];
+    if (HAK_LIKELY(pages_of_class[c] == pages)) {
+      if (HAK_UNLIKELY(t->bytes + bytes > (size_t)hak_cfg.l25_tc_bytes)) pool_spill_then_push(t, d, c, bytes);
+      else tc_push(t, d, c);
       return;
     }
   }
-  d->next = NULL;
-  ph_free_list(d);
+  pool_free_to_heap(d);
 }
+
+int pool_free_ptr(void *p, const char **why) {
+  ph_desc_t *d = pool_lookup(p, why);
+  if (!d) return -1;
+  pool_free_inline(d);
+  return 0;
+}
+
+void pool_free(ph_desc_t *d) { pool_free_inline(d); }
 
 int pool_resize(ph_desc_t *d, size_t size) {
   uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);

@@ -46,7 +46,8 @@ HAK_INLINE uint32_t pool_pages_for(size_t size) {
 
 // Largest request the pool serves (HAKMEM_LARGE_MIN - 1); above it, the large tier.
 HAK_INLINE size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1; }
-// A block of at least `size` bytes, page-aligned; *fresh is set when it is known zero.
+// A block of at least `size` bytes, page-aligned; *fresh (unless NULL) is set when it is
+// known zero. NULL with errno ENOMEM when out of memory.
 void *pool_alloc(size_t size, int *fresh);
 // The descriptor of live block p, or NULL with *why set (double free, interior pointer).
 ph_desc_t *pool_lookup(void *p, const char **why);
