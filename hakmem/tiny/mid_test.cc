@@ -175,8 +175,10 @@ uint64_t RefillsFor64Blocks() {
 }
 
 TEST(MidRefill, BatchAndMinimumBundle) {
+  if (hak_cfg.learn) GTEST_SKIP() << "HAKMEM_LEARN=1: the learner chooses refill sizes";
   hak_trim(0);
   Knob off(&hak_cfg.pool_depot_bytes, 0);
+  Knob eight(&hak_cfg.pool_min_bundle, 8);  // 8 blocks per refill with or without --//cfg:batch_refill
   {
     Knob one(&hak_cfg.pool_refill_batch, 1);
     EXPECT_EQ(RefillsFor64Blocks(), 10u);
