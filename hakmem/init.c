@@ -20,29 +20,27 @@ void hak_core_init(void) __attribute__((weak));
 // State word: 0 = not started, DONE = finished, else (pid << 1) | 1 = running in process pid.
 // Keeping the pid lets a forked child that inherited "running" (the initialising thread
 // did not survive the fork) take over instead of waiting forever.
-#define INIT_DONE HAK_INIT_DONE
 _Atomic uint64_t hak_init_state;
-#define init_state hak_init_state
 static HAK_TLS int init_owner;
 
 static void run_init(void) {
   init_owner = 1;
   hak_config_load(environ);
   if (hak_core_init) hak_core_init();
-  atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+  atomic_store_explicit(&hak_init_state, HAK_INIT_DONE, memory_order_release);
   init_owner = 0;
 }
 
 void hak_global_init_slow(void) {
-  if (HAK_LIKELY(atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE)) return;
+  if (HAK_LIKELY(atomic_load_explicit(&hak_init_state, memory_order_acquire) == HAK_INIT_DONE)) return;
   if (init_owner) return;  // re-entered from pthread_atfork/atexit: defaults are usable
   uint64_t mine = ((uint64_t)getpid() << 1) | 1, seen = 0;
-  if (atomic_compare_exchange_strong(&init_state, &seen, mine)) {
+  if (atomic_compare_exchange_strong(&hak_init_state, &seen, mine)) {
     run_init();
     return;
   }
-  while ((seen = atomic_load_explicit(&init_state, memory_order_acquire)) != INIT_DONE) {
-    if (seen != mine && (seen & 1) && atomic_compare_exchange_strong(&init_state, &seen, mine)) {
+  while ((seen = atomic_load_explicit(&hak_init_state, memory_order_acquire)) != HAK_INIT_DONE) {
+    if (seen != mine && (seen & 1) && atomic_compare_exchange_strong(&hak_init_state, &seen, mine)) {
       run_init();  // inherited across fork from a thread that no longer exists
       return;
     }

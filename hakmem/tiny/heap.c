@@ -13,6 +13,7 @@
 #include "hakmem/init.h"
 #include "hakmem/os.h"
 #include "hakmem/tiny/depot.h"
+#include "hakmem/tiny/tiny.h"
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
@@ -339,12 +340,8 @@ static void *dead_alloc(unsigned c) {
   if (heap_take(h, c, 1, &p, &tail)) dead_refilled++;
   pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&dead_lock);
-  if (p) {
-    ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-    HAK_TRACK_ALLOC(p, tiny_usable(c));
-  } else {
-    errno = ENOMEM;
-  }
+  if (p) tiny_mark_alloc(p, c);
+  else errno = ENOMEM;
   return p;
 }
 
@@ -354,9 +351,7 @@ static void *bin_pop(tiny_bin_t *b, unsigned c) {
   void *p = b->head;
   b->head = hak_next_get(p);
   b->room++;
-  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-  HAK_TRACK_ALLOC(p, tiny_usable(c));
-  return p;
+  return tiny_mark_alloc(p, c);
 }
 
 static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out);
@@ -371,10 +366,7 @@ void *tiny_alloc_slow(unsigned c) {
   // hold blocks the list does not.
   if (c >= TINY_RING_FIRST && !b->head && t->ring[c - TINY_RING_FIRST].n) {
     tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
-    void *p = r->slot[--r->n];
-    ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-    HAK_TRACK_ALLOC(p, tiny_usable(c));
-    return p;
+    return tiny_hand_out(r->slot[--r->n], c);
   }
 #if HAKMEM_LEARNER
   if (!b->head) {

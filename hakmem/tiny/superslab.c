@@ -39,24 +39,23 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
 
 // Carves the next SuperSlab out of the arena, mapping a new (larger) arena when it is used up.
 static superslab_t *arena_carve(ss_arena_t *a) {
+  size_t mapped = 0;
   if (a->next == a->end) {
     long mb = hak_cfg.arena_mb_init << a->level;
     if (mb > hak_cfg.arena_mb_max) mb = hak_cfg.arena_mb_max;
-    size_t bytes = HAK_ALIGN_UP((size_t)mb << 20, SS_SIZE);
-    uint8_t *base = hak_os_map_aligned(bytes, SS_SIZE);
+    mapped = HAK_ALIGN_UP((size_t)mb << 20, SS_SIZE);
+    uint8_t *base = hak_os_map_aligned(mapped, SS_SIZE);
     if (!base) return NULL;
-    pthread_mutex_lock(&ss_cache_lock);
-    ss_stats.arenas++;
-    ss_stats.arena_reserved += bytes;
-    pthread_mutex_unlock(&ss_cache_lock);
     a->next = base;
-    a->end = base + bytes;
+    a->end = base + mapped;
     if (a->level < hak_cfg.arena_growth_levels) a->level++;
   }
   superslab_t *ss = (superslab_t *)a->next;
   a->next += SS_SIZE;
   pthread_mutex_lock(&ss_cache_lock);
-  ss_stats.arena_reserved -= SS_SIZE;
+  ss_stats.arenas += mapped != 0;
+  ss_stats.arena_reserved += mapped;  // a new arena, if one was mapped ...
+  ss_stats.arena_reserved -= SS_SIZE;  // ... less the SuperSlab carved from it
   pthread_mutex_unlock(&ss_cache_lock);
   return ss;
 }

@@ -9,6 +9,25 @@
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/track.h"
 
+// p, a free block of class c leaving a cache, becomes the user's: header and sanitizer state.
+HAK_INLINE void *tiny_mark_alloc(void *p, unsigned c) {
+  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+  return p;
+}
+
+// A thread-cache hit (list or ring) handed out: marked, and counted where counters exist.
+HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
+  tiny_mark_alloc(p, c);
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_tls.allocs[c]++;
+#endif
+#if HAKMEM_LEARNER
+  tiny_tls.bin[c].allocs++;
+#endif
+  return p;
+}
+
 HAK_INLINE void *tiny_alloc(unsigned c) {
   tiny_bin_t *b = &tiny_tls.bin[c];
   void *p = b->head;
@@ -17,15 +36,7 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
   b->head = next;
   b->room++;
   __builtin_prefetch(next);  // the next pop of this class reads *next
-  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-  HAK_TRACK_ALLOC(p, tiny_usable(c));
-#if HAKMEM_DEBUG_COUNTERS
-  tiny_tls.allocs[c]++;
-#endif
-#if HAKMEM_LEARNER
-  b->allocs++;
-#endif
-  return p;
+  return tiny_hand_out(p, c);
 }
 
 // p is a validated allocated block of class c whose header still says "allocated".
@@ -49,16 +60,7 @@ HAK_INLINE void tiny_free(void *p, unsigned c) {
 HAK_INLINE void *tiny_ring_alloc(unsigned c) {
   tiny_ring_t *r = &tiny_tls.ring[c - TINY_RING_FIRST];
   if (HAK_UNLIKELY(!r->n)) return tiny_alloc(c);
-  void *p = r->slot[--r->n];
-  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-  HAK_TRACK_ALLOC(p, tiny_usable(c));
-#if HAKMEM_DEBUG_COUNTERS
-  tiny_tls.allocs[c]++;
-#endif
-#if HAKMEM_LEARNER
-  tiny_tls.bin[c].allocs++;
-#endif
-  return p;
+  return tiny_hand_out(r->slot[--r->n], c);
 }
 
 // p as in tiny_free.
