@@ -49,10 +49,15 @@ static void check_free_block(check_ctx_t *x, const char *list, superslab_t *ss, 
 static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
   unsigned i = s->idx;
   int unassigned = (ss->free_mask >> i) & 1;
-  for (unsigned u = 0; u < SS_NUNITS; u++)
-    if (ss->unit_slab[u] == i && ss->slab_cls[u] != s->cls)
-      FAIL(x, "integrity: SuperSlab %p slab %u: slab_cls of unit %u says %u, slab says %u", (void *)ss, i, u, ss->slab_cls[u],
+  for (unsigned u = 0; u < SS_NUNITS; u++) {
+    if (ss->unit[u].slab != i) continue;
+    if (ss->unit[u].cls != s->cls)
+      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u says class %u, slab says %u", (void *)ss, i, u, ss->unit[u].cls,
            s->cls);
+    if (s->cls != SS_CLASS_NONE && ss->unit[u].base != (uint32_t)(s->begin + SS_BLOCK_LEAD - (uint8_t *)ss))
+      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u gives the first block at offset %u, slab says %lu", (void *)ss, i,
+           u, ss->unit[u].base, (unsigned long)(s->begin + SS_BLOCK_LEAD - (uint8_t *)ss));
+  }
   if (s->cls != SS_CLASS_NONE && ss_kind_of_class(s->cls) != ss->kind)
     FAIL(x, "integrity: SuperSlab %p slab %u: class %u does not belong in a kind-%u SuperSlab", (void *)ss, i, s->cls, ss->kind);
   if (s->cls == SS_CLASS_NONE) {
@@ -156,7 +161,7 @@ static void check_heap(tiny_heap_t *h, void *arg) {
     for (superslab_t *ss = h->avail[c]; ss; ss = ss->cnext[c])
       if (ss->owner != h || !ss->nonempty[c]) FAIL(x, "integrity: heap %p avail[%u] holds SuperSlab %p without free blocks", (void *)h, c, (void *)ss);
   // Slabs queued in the inbox are counted through their remote words above.
-  tiny_tls_t *t = h->tls;
+  tiny_tls_t *t = tiny_heap_tls(h);
   if (!t) return;
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
     unsigned k = 0;

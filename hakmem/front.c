@@ -28,10 +28,23 @@ __attribute__((used)) static void (*const front_core_init_ref)(void) = hak_core_
 
 static _Atomic(hak_abort_hook_t) abort_hook;
 static _Atomic(void (*)(void *)) next_free;
+static _Atomic(void *(*)(void *, size_t)) next_realloc;
+static _Atomic(size_t (*)(void *)) next_usable;
 static _Atomic uint64_t invalid_frees;
 
 hak_abort_hook_t hak_set_abort_hook(hak_abort_hook_t hook) { return atomic_exchange(&abort_hook, hook); }
 void hak_set_next_free(void (*f)(void *)) { atomic_store(&next_free, f); }
+void hak_set_next_allocator(void (*f)(void *), void *(*r)(void *, size_t), size_t (*u)(void *)) {
+  atomic_store(&next_free, f);
+  atomic_store(&next_realloc, r);
+  atomic_store(&next_usable, u);
+}
+
+// HAKMEM_INVALID_FREE=pass: a pointer HAKMEM never allocated belongs to the next allocator.
+static int front_pass_foreign(const char *why) {
+  hak_global_init();
+  return hak_cfg.invalid_free == HAK_INVALID_PASS && strstr(why, "not allocated by HAKMEM") != NULL;
+}
 uint64_t hak_invalid_free_count(void) { return atomic_load(&invalid_frees); }
 
 // Reports a bad pointer and applies HAKMEM_INVALID_FREE. Returns normally only for warn
@@ -82,22 +95,8 @@ static int slab_is_block_start(const tiny_slab_t *s, const void *p) {
   return off % s->stride == 0 && off / s->stride < s->carved;
 }
 
-// Full validation of a slab-engine block (checked build, and every non-fast case).
-static int tiny_validate(void *u, unsigned c, front_res_t *r) {
-  superslab_t *ss = ss_of(u);
-  tiny_slab_t *s = ss_slab_of(ss, u);
-  if (ss->magic != SS_MAGIC || s->cls != c) {
-    r->why = "header does not match its slab (corrupted header or interior pointer)";
-    return RES_BAD;
-  }
-  if (!slab_is_block_start(s, u)) {
-    r->why = "interior pointer (not the start of a block)";
-    return RES_BAD;
-  }
-  return RES_TINY;
-}
-
-// Maps a user pointer to its tier. Cheap checks always; all checks in the checked build.
+// Maps a user pointer to its tier. Every check, in an order that names what the pointer is:
+// where it points (a carved block slot of an assigned slab) before what its header says.
 static int front_resolve(void *p, front_res_t *r) {
   unsigned kind = hak_reg_kind(p);
   if (kind == HAK_KIND_SUPERSLAB) {
@@ -105,30 +104,43 @@ static int front_resolve(void *p, front_res_t *r) {
       r->why = "misaligned pointer inside a SuperSlab (interior pointer)";
       return RES_BAD;
     }
+    superslab_t *ss = ss_of(p);
     uint8_t h = hak_peek8((uint8_t *)p - 1);
-    if (h == TINY_HDR_ALIGNED) {
+    if (h == TINY_HDR_ALIGNED && (uintptr_t)p - (uintptr_t)ss >= SS_HEADER_BYTES + 16) {
       uint32_t dist = hak_peek32((uint8_t *)p - 8);
       uint8_t *u = (uint8_t *)p - dist;
       // An aligned pointer lies strictly inside its block (16 <= dist < stride), so it is
       // never a block start itself: a block start carrying 0x80 is a corrupted header,
       // whatever the bytes before it say.
-      tiny_slab_t *ps = ss_slab_of(ss_of(p), p);
-      if (ss_of(u) != ss_of(p) || ((uintptr_t)u & 15) || dist < 16 ||
-          (ps->cls != SS_CLASS_NONE && slab_is_block_start(ps, p)) || ss_slab_of(ss_of(p), u) != ps ||
-          dist >= ps->stride) {
+      tiny_slab_t *ps = ss_slab_of(ss, p);
+      if (ps->cls == SS_CLASS_NONE || dist < 16 || dist >= ps->stride || ss_of(u) != ss || ((uintptr_t)u & 15) ||
+          slab_is_block_start(ps, p) || ss_slab_of(ss, u) != ps) {
         r->why = "corrupted aligned-block header";
         return RES_BAD;
       }
       p = u;
       h = hak_peek8(u - 1);
     }
-    // The class comes from the slab; the header must agree with it.
-    superslab_t *ss = ss_of(p);
-    unsigned c = ss->slab_cls[((uintptr_t)p >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
+    // The class comes from the slab; the pointer must be a carved block of it, and the
+    // header must agree.
+    tiny_slab_t *s = ss_slab_of(ss, p);
+    unsigned c = ss_unit_of(ss, p)->cls;
     r->block = p;
     r->cls = c;
+    if ((uintptr_t)p - (uintptr_t)ss < SS_HEADER_BYTES) {
+      r->why = "pointer into a SuperSlab's metadata (not a block)";
+      return RES_BAD;
+    }
     if (c == SS_CLASS_NONE) {
-      r->why = "pointer into an unused slab (not a live block)";
+      r->why = "pointer into an unused slab (not a block)";
+      return RES_BAD;
+    }
+    if (ss->magic != SS_MAGIC || s->cls != c) {
+      r->why = "SuperSlab metadata does not match (corrupted)";
+      return RES_BAD;
+    }
+    if (!slab_is_block_start(s, p)) {
+      r->why = "interior pointer (not the start of a block)";
       return RES_BAD;
     }
     if (h == TINY_HDR_FREE_OF(c)) {
@@ -136,10 +148,10 @@ static int front_resolve(void *p, front_res_t *r) {
       return RES_BAD;
     }
     if (h != TINY_HDR_ALLOC_OF(c)) {
-      r->why = "corrupted block header or interior pointer";
+      r->why = "corrupted block header";
       return RES_BAD;
     }
-    return tiny_validate(p, c, r);
+    return RES_TINY;
   }
   if (kind == HAK_KIND_LARGE) {
     large_hdr_t *lh = large_lookup(p);
@@ -260,6 +272,8 @@ size_t hak_usable_size(const void *cp) {
   if (kind == RES_TINY) return (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
   if (kind == RES_POOL) return pool_usable(r.pd);
   if (kind == RES_LARGE) return large_usable(r.lh);
+  size_t (*u)(void *) = atomic_load(&next_usable);
+  if (u && front_pass_foreign(r.why)) return u(p);
   return 0;
 }
 
@@ -274,9 +288,11 @@ static int valid_align(size_t a) { return a != 0 && (a & (a - 1)) == 0; }
 
 // Over-allocates from the slab engine and marks the aligned pointer q with header 0x80 and
 // the distance back to the block start at q-8 (q >= block + 16, so both fit in the block).
+// Every size test is written so that no sum can wrap: a request near SIZE_MAX fails with
+// ENOMEM instead of turning into a small block.
 static void *front_aligned(size_t align, size_t size) {
   if (align <= 16) return hak_malloc(size);
-  if (align <= 4096 && size + align <= TINY_POOL_MAX) {
+  if (align <= 4096 && size <= TINY_POOL_MAX - align) {
     uint8_t *u = hak_malloc(size + align);
     if (!u) return NULL;
     uint8_t *q = (uint8_t *)HAK_ALIGN_UP((uintptr_t)u, align);
@@ -288,7 +304,12 @@ static void *front_aligned(size_t align, size_t size) {
   }
   // Page heap blocks are page-aligned; a request that fits the slab engine with room for
   // the alignment was served above, so the page heap sees only sizes above ~60 KiB here.
-  return front_large_alloc(size, align);
+  if (align <= PH_PAGE) return front_large_alloc(size, align);
+  hak_global_init();
+  // Up to 1 MiB: cut an aligned block out of a page-heap span (no mapping per block).
+  if (align <= POOL_ALIGN_MAX && size <= pool_max_request() - align) return pool_alloc_aligned(size, align, NULL);
+  int fresh;
+  return front_big(size, align, &fresh);
 }
 
 int hak_posix_memalign(void **out, size_t align, size_t size) {
@@ -339,13 +360,17 @@ void *hak_pvalloc(size_t size) {
 
 void *hak_realloc(void *p, size_t size) {
   if (!p) return hak_malloc(size);
-  if (size == 0) {  // glibc: free and return NULL
+  front_res_t r;
+  int kind = front_resolve(p, &r);
+  if (size == 0 && kind != RES_BAD) {  // glibc: free and return NULL
     hak_free(p);
     return NULL;
   }
-  front_res_t r;
-  int kind = front_resolve(p, &r);
   if (kind == RES_BAD) {
+    // pass: the next allocator's block is resized by the next allocator (the caller keeps
+    // its pointer valid either way). Otherwise the block is reported and left alone.
+    void *(*next)(void *, size_t) = atomic_load(&next_realloc);
+    if (next && front_pass_foreign(r.why)) return next(p, size);
     front_invalid("realloc", p, r.why);
     errno = ENOMEM;
     return NULL;

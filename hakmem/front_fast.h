@@ -31,13 +31,14 @@ HAK_INLINE void front_free(void *p) {
   // validating slow path.
   uintptr_t u = (uintptr_t)p;
   if (HAK_LIKELY((u & ((~(uintptr_t)0 << HAK_ADDR_BITS) | 15)) == 0 &&
-                 HAK_LOAD_RELAXED(&hak_reg_map[u >> HAK_GRANULE_SHIFT]) == HAK_KIND_SUPERSLAB)) {
+                 hak_reg_kind_canonical(u) == HAK_KIND_SUPERSLAB)) {
     // The class comes from the SuperSlab header (hot); the block's header byte, often in a
-    // cold line, is only compared, so its load is off the critical path. A mismatch (free
-    // block, aligned marker, corruption, unassigned slab) takes the slow path.
-    superslab_t *ss = ss_of(p);
-    unsigned c = ss->slab_cls[(u >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
-    if (HAK_LIKELY(hak_peek8((uint8_t *)p - 1) == TINY_HDR_ALLOC_OF(c))) {
+    // cold line, is only compared, so its load is off the critical path. Only the exact
+    // start of a block slot passes (an interior pointer whose previous byte happens to
+    // equal the header, an unassigned slab, the SuperSlab header all fail); a header
+    // mismatch (free block, aligned marker, corruption) takes the slow path too.
+    unsigned c;
+    if (HAK_LIKELY(ss_is_block_slot(ss_of(p), p, &c) && hak_peek8((uint8_t *)p - 1) == TINY_HDR_ALLOC_OF(c))) {
       if (HAK_LIKELY(c < TINY_RING_FIRST)) tiny_free(p, c);
       else tiny_ring_free(p, c);
       return;

@@ -47,6 +47,10 @@ hak_abort_hook_t hak_set_abort_hook(hak_abort_hook_t hook);
 uint64_t hak_invalid_free_count(void);
 // The next allocator's free for HAKMEM_INVALID_FREE=pass (set by the malloc override).
 void hak_set_next_free(void (*next_free)(void *));
+// The next allocator's free, realloc and malloc_usable_size: under pass, realloc and
+// malloc_usable_size of a foreign pointer go to it too, so the caller's block stays valid.
+void hak_set_next_allocator(void (*next_free)(void *), void *(*next_realloc)(void *, size_t),
+                            size_t (*next_usable_size)(void *));
 
 #define HAK_STATS_VERSION 4  // 2: pool (L2.5 page heap) fields appended; 3: hit rates, LazyFree; 4: mid depot, arenas
 typedef struct hak_stats {

@@ -12,20 +12,57 @@
 
 void hak_core_init(void);
 
+// ---------------------------------------------------------------- lock hierarchy
+//
+// Every lock of the allocator, in the one order any path may nest them (a path holding a
+// lock only ever waits for locks further down; trylock may go anywhere):
+//   0. glibc's stdio list lock (_IO_list_lock; taken here, at fork only)
+//   1. tiny: heap_list_lock            (heap.c: heap lists, attach/abandon, totals)
+//   2. tiny: dead_lock                 (heap.c: the heap of threads past their destructor)
+//   3. tiny: each heap's lock          (heap.h: refill, flush, drain; one at a time)
+//   4. tiny: ss_cache_lock             (superslab.c: SuperSlab cache and stats)
+//   5. pool: pool_threads_lock         (pool.c: thread-cache records)
+//   6. pool: page-heap shards 0..3     (pageheap.c: spans; one at a time but here)
+//   7. large: large_lock               (large.c: BigCache and stats)
+// The fork handlers take all of them in this order and release them in reverse.
+//
+// Why stdio first: glibc's fork takes its stdio list lock only after the atfork prepare
+// handlers ran. A thread in getline() holds a FILE lock and may be in realloc() waiting for
+// one of ours, while a thread in fflush(NULL) holds the list lock and waits for that FILE:
+// had we taken our locks first, the forking thread would then wait for the list lock and
+// close the cycle. The list lock is recursive, so glibc taking it again is fine; in the
+// child glibc resets it, so only the parent releases our hold.
+//
+// A single-threaded process takes no locks (as glibc does): nobody else can hold them, and
+// a signal handler that forks while the program was inside fork_prepare or any allocator
+// path would otherwise wait for a lock its own thread holds.
+extern void _IO_list_lock(void) __attribute__((weak));
+extern void _IO_list_unlock(void) __attribute__((weak));
+extern char __libc_single_threaded __attribute__((weak));
+
+static int fork_locked;  // whether fork_prepare took the locks (read by the same thread)
+
 static void fork_prepare(void) {
-  // Lock order (README "fork"): tiny heap list, dead-thread heap, SuperSlab cache, the
-  // page-heap shards 0..3, then the large cache. Every allocator lock is taken, so the child
-  // never inherits a held lock.
+  fork_locked = !(&__libc_single_threaded && __libc_single_threaded);
+  if (!fork_locked) return;
+  if (_IO_list_lock) _IO_list_lock();
   tiny_fork_prepare();
   pool_fork_prepare();
   large_fork_prepare();
 }
 static void fork_parent(void) {
+  if (!fork_locked) return;
   large_fork_parent();
   pool_fork_parent();
   tiny_fork_parent();
+  if (_IO_list_unlock) _IO_list_unlock();
 }
 static void fork_child(void) {
+  // The forking thread has a new kernel id in the child: orphan detection must not take
+  // its records for those of a thread that is gone.
+  tiny_fork_child_rename();
+  pool_fork_child_rename();
+  if (!fork_locked) return;
   large_fork_child();
   pool_fork_child();
   tiny_fork_child();

@@ -2,15 +2,35 @@
 // Never allocates: /proc is read with open/read into stack buffers.
 #define _GNU_SOURCE
 #include "hakmem/os.h"
+#include "hakmem/log.h"
 #include "hakmem/track.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+static _Atomic unsigned long os_failures;
+
+// One line per failed release (the memory stays mapped, counted in hak_os_failures()).
+void hak_os_report_failure(const char *call, const void *p, size_t size) {
+  int saved = errno;
+  atomic_fetch_add(&os_failures, 1);
+  char msg[160];
+  hak_format(msg, sizeof msg, "hakmem: %s(%p, %zu) failed (errno %d); the range stays mapped\n", call, p, size, saved);
+  size_t n = 0;
+  while (msg[n]) n++;
+  hak_os_write_stderr(msg, n);
+  errno = saved;
+}
+
+unsigned long hak_os_failures(void) { return atomic_load(&os_failures); }
 
 void *hak_os_map(size_t size) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -29,14 +49,19 @@ void *hak_os_map_aligned(size_t size, size_t align) {
   uintptr_t base = ((uintptr_t)raw + align - 1) & ~((uintptr_t)align - 1);
   size_t head = base - (uintptr_t)raw;
   size_t tail = align - head;
-  if (head) munmap(raw, head);
-  if (tail) munmap((void *)(base + size), tail);
+  // Trimming the ends of one mapping never splits it, so these only fail when the kernel
+  // is out of memory for its own bookkeeping; then nothing is kept (no leaked head/tail).
+  if ((head && munmap(raw, head) != 0) || (tail && munmap((void *)(base + size), tail) != 0)) {
+    hak_os_report_failure("munmap", raw, size + align);
+    munmap(raw, size + align);  // whatever part is still mapped
+    return NULL;
+  }
   return (void *)base;
 }
 
 void hak_os_unmap(void *p, size_t size) {
   HAK_TRACK_MAPPED(p, size);
-  munmap(p, size);
+  if (munmap(p, size) != 0) hak_os_report_failure("munmap", p, size);
 }
 
 void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
@@ -100,6 +125,17 @@ static size_t hak_os_proc_kb(const char *file, const char *key) {
 size_t hak_os_rss_bytes(void) { return hak_os_proc_kb("/proc/self/status", "VmRSS:") * 1024; }
 size_t hak_os_peak_rss_bytes(void) { return hak_os_proc_kb("/proc/self/status", "VmHWM:") * 1024; }
 size_t hak_os_lazyfree_bytes(void) { return hak_os_proc_kb("/proc/self/smaps_rollup", "LazyFree:") * 1024; }
+
+int hak_os_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int hak_os_thread_alive(int tid) {
+  if (tid <= 0) return 0;
+  int saved = errno;
+  long rc = syscall(SYS_tgkill, (long)getpid(), (long)tid, 0L);
+  int alive = rc == 0 || errno != ESRCH;
+  errno = saved;
+  return alive;
+}
 
 void hak_os_write_stderr(const char *s, size_t n) {
   while (n > 0) {

@@ -14,7 +14,11 @@ extern "C" {
 void *hak_os_map(size_t size);
 // Like hak_os_map, but the result is aligned to `align` (a power of two >= page size).
 void *hak_os_map_aligned(size_t size, size_t align);
+// Unmaps; a failure is reported (one line) and counted, never ignored.
 void hak_os_unmap(void *p, size_t size);
+void hak_os_report_failure(const char *call, const void *p, size_t size);
+// Number of OS calls that failed to release memory so far.
+unsigned long hak_os_failures(void);
 // Give pages back to the kernel but keep the range mapped (reads return zeros afterwards).
 void hak_os_decommit(void *p, size_t size);
 // Ask for transparent huge pages on a 2 MiB-aligned range (a hint; ignored where THP is off).
@@ -32,6 +36,10 @@ size_t hak_os_rss_bytes(void);
 size_t hak_os_peak_rss_bytes(void);
 // Pages freed with MADV_FREE not yet reclaimed (LazyFree in smaps_rollup), in bytes.
 size_t hak_os_lazyfree_bytes(void);
+// Kernel id of the calling thread (a syscall: thread set-up only).
+int hak_os_gettid(void);
+// Whether thread `tid` of this process still exists (a syscall: maintenance paths only).
+int hak_os_thread_alive(int tid);
 void hak_os_write_stderr(const char *s, size_t n);
 __attribute__((noreturn)) void hak_os_abort(void);
 

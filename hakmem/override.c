@@ -8,7 +8,9 @@
 #include <malloc.h>
 #include <stddef.h>
 
+#include "hakmem/config.h"
 #include "hakmem/front_fast.h"
+#include "hakmem/pool/pageheap.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
 
@@ -62,12 +64,43 @@ HAK_EXPORT struct mallinfo mallinfo(void) {
   return mi;
 }
 
-// glibc's tuning knobs do not apply to HAKMEM (its knobs are HAKMEM_* variables): every
-// request is declined, which is what mallopt's contract allows (returns 0 on error).
+// glibc's mallopt parameters. Every parameter glibc knows is accepted (returns 1, as
+// glibc does, so programs that check the result carry on); those with a HAKMEM meaning
+// change the matching knob, the rest are accepted and ignored. Unknown parameters and
+// out-of-range values are declined (0).
+//   M_TRIM_THRESHOLD  -> HAKMEM_LARGE_CACHE_MB (bytes of freed memory kept before release)
+//   M_MMAP_THRESHOLD  -> HAKMEM_LARGE_MIN (smallest request given a mapping of its own),
+//                        clamped to 64 KiB .. 16 MiB
+//   M_ARENA_MAX       -> page-heap shards threads may spread over (1 .. 4)
+//   M_TOP_PAD, M_MMAP_MAX, M_CHECK_ACTION, M_PERTURB, M_ARENA_TEST, M_MXFAST: ignored
 HAK_EXPORT int mallopt(int param, int value) {
-  (void)param;
-  (void)value;
-  return 0;
+  hak_global_init();
+  switch (param) {
+    case M_TRIM_THRESHOLD:
+      if (value < 0) return 0;
+      __atomic_store_n(&hak_cfg.large_cache_mb, (long)((unsigned)value >> 20), __ATOMIC_RELAXED);
+      return 1;
+    case M_MMAP_THRESHOLD: {
+      if (value < 0) return 0;
+      long v = value < (64 << 10) ? (64 << 10) : value > (16 << 20) ? (16 << 20) : value;
+      __atomic_store_n(&hak_cfg.large_min, v, __ATOMIC_RELAXED);
+      return 1;
+    }
+    case M_ARENA_MAX:
+      if (value < 0) return 0;
+      ph_set_shard_limit(value == 0 ? PH_NSHARDS : (unsigned)value);
+      return 1;
+    case M_MXFAST:
+      return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
+    case M_TOP_PAD:
+    case M_MMAP_MAX:
+    case M_CHECK_ACTION:
+    case M_PERTURB:
+    case M_ARENA_TEST:
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 // glibc's internal names, used by some programs and by glibc itself (e.g. in fork paths).
@@ -84,8 +117,10 @@ HAK_EXPORT int __posix_memalign(void **out, size_t a, size_t n) { return hak_pos
 // a constructor (dlsym may allocate, so never from inside malloc).
 __attribute__((constructor)) static void hak_override_init(void) {
   hak_global_init();
-  void *f = dlsym(RTLD_NEXT, "free");
-  if (f && f != (void *)free) hak_set_next_free((void (*)(void *))f);
+  void *f = dlsym(RTLD_NEXT, "free"), *r = dlsym(RTLD_NEXT, "realloc"), *u = dlsym(RTLD_NEXT, "malloc_usable_size");
+  if (f && f != (void *)free)
+    hak_set_next_allocator((void (*)(void *))f, r != (void *)realloc ? (void *(*)(void *, size_t))r : NULL,
+                           u != (void *)malloc_usable_size ? (size_t(*)(void *))u : NULL);
 }
 
 // Lets programs and tests ask which allocator is active (weak reference from hak_stats.h).

@@ -1,6 +1,10 @@
 // registry.h — "which HAKMEM structure owns this address?" in O(1), no syscalls.
-// A flat byte map with one entry per 2 MiB granule of the 47-bit user address space
-// (64 MiB of lazily-touched BSS). Only the boxes that map memory write it.
+// A two-level byte map with one entry per 2 MiB granule of the 47-bit user address space:
+// a 4096-entry top table (one per 32 GiB) of pointers to 16 KiB leaves. Leaves are mapped
+// on first use; every top entry starts at a shared all-zero leaf, so a lookup is always two
+// loads and never a NULL test. A process using one or two 32 GiB regions pays 32 KiB of
+// table plus a leaf or two, instead of the 64 MiB a flat map reserves (which counted in
+// VmSize and against `ulimit -v`). Only the boxes that map memory write it.
 #ifndef HAKMEM_REGISTRY_H
 #define HAKMEM_REGISTRY_H
 
@@ -16,6 +20,9 @@ extern "C" {
 #define HAK_GRANULE_SHIFT 21
 #define HAK_GRANULE ((size_t)1 << HAK_GRANULE_SHIFT)
 #define HAK_ADDR_BITS 47
+#define HAK_REG_LEAF_SHIFT 35  // one leaf per 32 GiB
+#define HAK_REG_LEAF_ENTRIES ((size_t)1 << (HAK_REG_LEAF_SHIFT - HAK_GRANULE_SHIFT))
+#define HAK_REG_TOP_ENTRIES ((size_t)1 << (HAK_ADDR_BITS - HAK_REG_LEAF_SHIFT))
 
 enum {
   HAK_KIND_NONE = 0,        // not HAKMEM's
@@ -25,18 +32,25 @@ enum {
   HAK_KIND_POOL = 4,        // a granule of a 32 MiB page-heap arena (pool/pageheap.h)
 };
 
-extern uint8_t hak_reg_map[(size_t)1 << (HAK_ADDR_BITS - HAK_GRANULE_SHIFT)];
+extern uint8_t *hak_reg_top[HAK_REG_TOP_ENTRIES];
+
+// Kind of the granule of u; u must be below 2^47 (callers test that first).
+HAK_INLINE unsigned hak_reg_kind_canonical(uintptr_t u) {
+  // Relaxed: a pointer reaches free() only after its mapping (and leaf) was published.
+  const uint8_t *leaf = HAK_LOAD_RELAXED(&hak_reg_top[u >> HAK_REG_LEAF_SHIFT]);
+  return HAK_LOAD_RELAXED(&leaf[(u >> HAK_GRANULE_SHIFT) & (HAK_REG_LEAF_ENTRIES - 1)]);
+}
 
 HAK_INLINE unsigned hak_reg_kind(const void *p) {
   uintptr_t u = (uintptr_t)p;
   if (HAK_UNLIKELY(u >> HAK_ADDR_BITS)) return HAK_KIND_NONE;
-  // Relaxed: a pointer reaches free() only after its mapping was published.
-  return HAK_LOAD_RELAXED(&hak_reg_map[u >> HAK_GRANULE_SHIFT]);
+  return hak_reg_kind_canonical(u);
 }
 
 // Marks [base, base+size) granule by granule: the granule of `head` gets head_kind, every
-// other granule of the range gets rest_kind. base must be granule-aligned.
-void hak_reg_set(const void *base, size_t size, const void *head, unsigned head_kind, unsigned rest_kind);
+// other granule of the range gets rest_kind. base must be granule-aligned. Returns -1 when a
+// leaf could not be mapped (nothing is marked then).
+int hak_reg_set(const void *base, size_t size, const void *head, unsigned head_kind, unsigned rest_kind);
 void hak_reg_clear(const void *base, size_t size);
 
 #ifdef __cplusplus

@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   hak_stats_t s;
   int have = hak_ext_stats(&s) == 0;
   printf("present=%d is_malloc=%d owns_malloc_block=%d", hak_ext_present(), hak_ext_is_malloc(), hak_ext_owns(p));
-  if (have) printf(" tiny_live_blocks=%lu", (unsigned long)s.tiny_live_blocks);
+  if (have) printf(" tiny_live_blocks=%lu check=%ld", (unsigned long)s.tiny_live_blocks, (long)hak_ext_check());
   printf("\n");
   free(p);
   if (argc > 1) {  // dlopen the dlopen-safe library late, after threads and TLS are set up

@@ -79,8 +79,9 @@ size_t large_usable(const large_hdr_t *h) { return h->map_size - (size_t)((const
 
 static void unmap_block(large_hdr_t *h);
 
-static void publish(large_hdr_t *h) {
-  hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
+// Fails only for a fresh mapping whose registry leaf could not be mapped.
+static int publish(large_hdr_t *h) {
+  return hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
 }
 
 static void *large_alloc_impl(size_t size, size_t align, int *fresh);
@@ -141,7 +142,10 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
     h->map_size = map_size;
     h->bucket = bucket;
     h->seal = hdr_seal(h);
-    publish(h);
+    if (publish(h) != 0) {
+      hak_os_unmap(base, map_size);
+      return NULL;
+    }
     *fresh = 1;
     pthread_mutex_lock(&large_lock);
     st.maps++;

@@ -113,6 +113,10 @@ static ph_desc_t *try_shard(ph_shard_t *sh, uint32_t n, int *clean) {
 static ph_desc_t *arena_new(ph_shard_t *sh) {
   ph_arena_t *a = hak_os_map_aligned(PH_ARENA_SIZE, PH_ARENA_SIZE);
   if (!a) return NULL;
+  if (hak_reg_set(a, PH_ARENA_SIZE, a, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {  // no registry leaf: no arena
+    hak_os_unmap(a, PH_ARENA_SIZE);
+    return NULL;
+  }
   HAK_TRACK_MAPPED(a, PH_ARENA_SIZE);
   if (hak_cfg.pool_hugepages) hak_os_hugepages(a, PH_ARENA_SIZE);
   unsigned meta = ph_meta_pages();
@@ -126,7 +130,6 @@ static ph_desc_t *arena_new(ph_shard_t *sh) {
   HAK_STORE_RELAXED(&sh->narenas, sh->narenas + 1);  // read unlocked by stealers
   sh->maps++;
   make_free(sh, &a->desc[meta], (uint32_t)(PH_NPAGES - meta), 1);
-  hak_reg_set(a, PH_ARENA_SIZE, a, HAK_KIND_POOL, HAK_KIND_POOL);
   return &a->desc[meta];
 }
 
@@ -137,14 +140,19 @@ ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean) {
   HAK_TIME_END(HT_POOL_ALLOC, t0);
   return d;
 }
+// Shards threads may move on to (mallopt M_ARENA_MAX); stealing still visits every shard.
+static unsigned ph_shard_limit = PH_NSHARDS;
+void ph_set_shard_limit(unsigned n) { HAK_STORE_RELAXED(&ph_shard_limit, n < 1 ? 1 : n > PH_NSHARDS ? PH_NSHARDS : n); }
+
 static ph_desc_t *ph_alloc_impl(unsigned *home, uint32_t pages, int *clean) {
   if (pages == 0 || pages > PH_NPAGES - ph_meta_pages()) return NULL;
-  unsigned h = *home % PH_NSHARDS;
+  unsigned lim = HAK_LOAD_RELAXED(&ph_shard_limit);
+  unsigned h = *home % lim;
   ph_shard_t *sh = &ph_shards[h];
   // Threads start on shard 0 (one shard fragments least) and move to the next shard when
   // they find theirs locked: shards multiply only where threads actually contend.
   if (pthread_mutex_trylock(&sh->lock) != 0) {
-    h = (h + 1) % PH_NSHARDS;
+    h = (h + 1) % lim;
     *home = h;
     sh = &ph_shards[h];
     pthread_mutex_lock(&sh->lock);
@@ -232,6 +240,40 @@ static void free_locked(ph_shard_t *sh, ph_desc_t *d) {
     n += right->len;
   }
   make_free(sh, start, n, 0);
+}
+
+// A block of `pages` pages whose address is a multiple of `align_pages` pages: the span
+// is over-allocated by align_pages - 1 pages and the pages in front of the aligned start
+// and behind the block go straight back as free spans (one lock, no extra mapping).
+ph_desc_t *ph_alloc_aligned(unsigned *home, uint32_t pages, uint32_t align_pages, int *clean) {
+  if (align_pages <= 1) return ph_alloc(home, pages, clean);
+  if (pages == 0 || pages > PH_NPAGES || align_pages > PH_NPAGES / 2) return NULL;
+  uint32_t total = pages + align_pages - 1;
+  ph_desc_t *d = ph_alloc(home, total, clean);
+  if (!d) return NULL;
+  uintptr_t addr = (uintptr_t)ph_page_of(d), al = HAK_ALIGN_UP(addr, (uintptr_t)align_pages << PH_PAGE_SHIFT);
+  uint32_t head = (uint32_t)((al - addr) >> PH_PAGE_SHIFT), tail = total - head - pages;
+  if (!head && !tail) return d;
+  ph_shard_t *sh = ph_arena_of(d)->shard;
+  pthread_mutex_lock(&sh->lock);
+  ph_desc_t *b = d + head;
+  make_live(b, pages);
+  // Each cut-off piece is counted as a block of its own and freed (merging with neighbours).
+  if (head) {
+    make_live(d, head);
+    sh->live_blocks++;
+    sh->frees--;
+    free_locked(sh, d);
+  }
+  if (tail) {
+    ph_desc_t *t = b + pages;
+    make_live(t, tail);
+    sh->live_blocks++;
+    sh->frees--;
+    free_locked(sh, t);
+  }
+  pthread_mutex_unlock(&sh->lock);
+  return b;
 }
 
 static void ph_free_list_impl(ph_desc_t *list);

@@ -109,6 +109,8 @@ HAK_INLINE void ph_set_state(ph_desc_t *d, unsigned s) { HAK_STORE_RELAXED(&d->s
 // stealing from the other shards, then mapping a new arena for the home shard. Returns its
 // first descriptor (state PH_LIVE) or NULL; *clean is set when the pages are all zero.
 ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean);
+// Like ph_alloc, for a block aligned to align_pages pages (a power of two, <= PH_NPAGES/2).
+ph_desc_t *ph_alloc_aligned(unsigned *home, uint32_t pages, uint32_t align_pages, int *clean);
 // Returns `n` blocks (linked through ph_desc_t.next, any shards) to their free spans.
 void ph_free_list(ph_desc_t *list);
 // Resizes a live block in place to `pages` (shrinking frees the tail; growing takes pages
@@ -118,6 +120,8 @@ int ph_resize(ph_desc_t *d, uint32_t pages);
 size_t ph_trim(void);
 // Verifies every arena of every shard; returns the number of violations (logged).
 unsigned ph_check(uint64_t *cached_blocks_seen);
+// Number of shards threads spread over (1 .. PH_NSHARDS; mallopt M_ARENA_MAX).
+void ph_set_shard_limit(unsigned n);
 void ph_lock_all(void);
 void ph_unlock_all(void);
 

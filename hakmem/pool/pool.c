@@ -4,14 +4,21 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "hakmem/config.h"
 #include "hakmem/init.h"
 #include "hakmem/log.h"
 #include "hakmem/track.h"
 
-enum { POOL_THREAD_NEW = 0, POOL_THREAD_ACTIVE = 1, POOL_THREAD_DEAD = 2 };
+#include "hakmem/os.h"
 
+// A thread's cache record. Records belong to the allocator, not to the thread: TLS holds
+// only a pointer, so a thread that exits without its key destructor (it first allocated
+// in the last destructor round) leaves a record that stays valid memory, and a later
+// thread that reuses the same TLS block starts from a NULL pointer and gets a record of
+// its own. Such an orphan is harmless (its cached blocks stay counted) and is reclaimed by
+// malloc_trim once its thread id no longer exists.
 typedef struct {
   void *head;
   uint32_t count;
@@ -21,21 +28,25 @@ typedef struct pool_tls {
   pool_tbin_t bin[POOL_NCLASS];
   size_t bytes;   // bytes parked in this thread's cache
   unsigned home;  // home shard
-  unsigned state;
+  int tid;        // kernel thread id of the owner (orphan detection)
   // Counters written only by the owner (a relaxed load and store, no locked instruction on
   // the fast path) and summed by readers over the list of live threads.
   _Atomic uint64_t cached, hits, misses;
-  struct pool_tls *tnext, *tprev;  // live threads (pool_threads_lock)
-  int listed;
+  struct pool_tls *tnext, *tprev;  // listed records (pool_threads_lock); tnext also links free records
 } pool_tls_t;
 
-static HAK_TLS pool_tls_t pool_tls;
+static HAK_TLS pool_tls_t *pool_me;   // this thread's record, NULL before the first use
+static HAK_TLS uint8_t pool_gone;     // the key destructor ran: no cache from now on
 
 static pthread_key_t pool_key;
 static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
 static int pool_key_ok;
+// Lock order: pool_threads_lock, then the page-heap shard locks (pageheap.c).
 static pthread_mutex_t pool_threads_lock = PTHREAD_MUTEX_INITIALIZER;
-static pool_tls_t *pool_threads;
+static pool_tls_t *pool_threads;     // listed records
+static pool_tls_t *pool_free_recs;   // recycled records
+static pool_tls_t *pool_rec_chunk;   // records not handed out yet
+static size_t pool_rec_left;
 static uint64_t exited_hits, exited_misses;  // of threads that have left (pool_threads_lock)
 
 static inline void ctr_add(_Atomic uint64_t *c, int64_t d) {
@@ -43,14 +54,36 @@ static inline void ctr_add(_Atomic uint64_t *c, int64_t d) {
 }
 static inline uint64_t ctr(_Atomic uint64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
 
-static void thread_unlist_locked(pool_tls_t *t) {
-  if (!t->listed) return;
+static pool_tls_t *rec_new_locked(void) {
+  pool_tls_t *t = pool_free_recs;
+  if (t) {
+    pool_free_recs = t->tnext;
+  } else {
+    if (!pool_rec_left) {
+      pool_rec_chunk = hak_os_map(64 * 1024);
+      if (!pool_rec_chunk) return NULL;
+      pool_rec_left = 64 * 1024 / sizeof(pool_tls_t);
+    }
+    t = pool_rec_chunk++;
+    pool_rec_left--;
+  }
+  memset(t, 0, sizeof *t);
+  t->tnext = pool_threads;
+  if (pool_threads) pool_threads->tprev = t;
+  pool_threads = t;
+  return t;
+}
+
+// Unlists a record whose cache is empty, folds its counters and recycles it.
+static void rec_retire_locked(pool_tls_t *t) {
   exited_hits += ctr(&t->hits);
   exited_misses += ctr(&t->misses);
   if (t->tprev) t->tprev->tnext = t->tnext;
   else pool_threads = t->tnext;
   if (t->tnext) t->tnext->tprev = t->tprev;
-  t->listed = 0;
+  t->tprev = NULL;
+  t->tnext = pool_free_recs;
+  pool_free_recs = t;
 }
 
 // Blocks parked in every thread cache; exact when no thread is using its cache.
@@ -59,7 +92,6 @@ static uint64_t cached_total_locked(void) {
   for (pool_tls_t *t = pool_threads; t; t = t->tnext) n += ctr(&t->cached);
   return n;
 }
-
 
 static void pool_key_dtor(void *arg);
 // Table forms of pool_class_of_pages / pool_class_pages for the thread-cache paths; filled
@@ -73,31 +105,31 @@ static void pool_key_create(void) {
   pool_key_ok = pthread_key_create(&pool_key, pool_key_dtor) == 0;
 }
 
-static HAK_NOINLINE pool_tls_t *pool_thread_init(pool_tls_t *t);
+static HAK_NOINLINE pool_tls_t *pool_thread_init(void);
 HAK_INLINE pool_tls_t *pool_thread(void) {
-  pool_tls_t *t = &pool_tls;
-  if (HAK_LIKELY(t->state == POOL_THREAD_ACTIVE)) return t;
-  return pool_thread_init(t);
+  pool_tls_t *t = pool_me;
+  if (HAK_LIKELY(t != NULL)) return t;
+  return pool_thread_init();
 }
 
-static HAK_NOINLINE pool_tls_t *pool_thread_init(pool_tls_t *t) {
-  if (t->state == POOL_THREAD_DEAD) return NULL;
+static HAK_NOINLINE pool_tls_t *pool_thread_init(void) {
+  if (pool_gone) return NULL;
   pthread_once(&pool_key_once, pool_key_create);
-  t->home = 0;
-  t->state = POOL_THREAD_ACTIVE;
-  // Listed only when the key's destructor will unlist it: a thread without it never caches.
-  if (pool_key_ok && pthread_setspecific(pool_key, t) == 0) {
+  if (!pool_key_ok) return NULL;
+  pthread_mutex_lock(&pool_threads_lock);
+  pool_tls_t *t = rec_new_locked();
+  pthread_mutex_unlock(&pool_threads_lock);
+  if (!t) return NULL;
+  t->tid = hak_os_gettid();
+  // Cache only when the key's destructor will empty the cache: otherwise page heap only.
+  if (pthread_setspecific(pool_key, t) != 0) {
     pthread_mutex_lock(&pool_threads_lock);
-    t->tprev = NULL;
-    t->tnext = pool_threads;
-    if (pool_threads) pool_threads->tprev = t;
-    pool_threads = t;
-    t->listed = 1;
+    rec_retire_locked(t);
     pthread_mutex_unlock(&pool_threads_lock);
-  } else {
-    t->state = POOL_THREAD_DEAD;
+    pool_gone = 1;
     return NULL;
   }
+  pool_me = t;
   return t;
 }
 
@@ -141,16 +173,30 @@ static void tc_spill(pool_tls_t *t, unsigned first, unsigned n, size_t limit) {
 
 static void pool_key_dtor(void *arg) {
   pool_tls_t *t = arg;
+  pool_me = NULL;
+  pool_gone = 1;  // later frees and mallocs go straight to the page heap
   tc_spill(t, 0, 0, 0);
-  t->state = POOL_THREAD_DEAD;  // later frees and mallocs go straight to the page heap
   pthread_mutex_lock(&pool_threads_lock);
-  thread_unlist_locked(t);
+  rec_retire_locked(t);
   pthread_mutex_unlock(&pool_threads_lock);
 }
 
 void pool_flush_thread(void) {
-  pool_tls_t *t = &pool_tls;
-  if (t->state == POOL_THREAD_ACTIVE) tc_spill(t, 0, 0, 0);
+  pool_tls_t *t = pool_me;
+  if (t) tc_spill(t, 0, 0, 0);
+}
+
+// Records whose thread is gone without running its key destructor: their caches go back
+// to the page heap and the records are recycled (malloc_trim).
+static void pool_reap_orphans(void) {
+  pthread_mutex_lock(&pool_threads_lock);
+  for (pool_tls_t *t = pool_threads, *next; t; t = next) {
+    next = t->tnext;
+    if (t == pool_me || hak_os_thread_alive(t->tid)) continue;
+    tc_spill(t, 0, 0, 0);
+    rec_retire_locked(t);
+  }
+  pthread_mutex_unlock(&pool_threads_lock);
 }
 
 // Everything but a thread-cache hit: a run of blocks from the page heap into the cache, or
@@ -203,6 +249,23 @@ void *pool_alloc(size_t size, int *fresh) {
     }
   }
   return pool_alloc_slow(size, fresh, t, pages);
+}
+
+void *pool_alloc_aligned(size_t size, size_t align, int *fresh) {
+  uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);
+  if (!pages) pages = 1;
+  pool_tls_t *t = pool_thread();
+  unsigned shared = 0;
+  int clean = 0;
+  ph_desc_t *d = ph_alloc_aligned(t ? &t->home : &shared, pages, (uint32_t)(align >> PH_PAGE_SHIFT), &clean);
+  if (!d) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  void *p = ph_page_of(d);
+  HAK_TRACK_ALLOC(p, pool_usable(d));
+  if (fresh) *fresh = clean;
+  return p;
 }
 
 ph_desc_t *pool_lookup(void *p, const char **why) {
@@ -286,6 +349,7 @@ int pool_resize(ph_desc_t *d, size_t size) {
 
 size_t pool_trim(void) {
   pool_flush_thread();
+  pool_reap_orphans();
   return ph_trim();
 }
 
@@ -330,7 +394,8 @@ unsigned pool_check(void) {
     bad++;
   }
   // This thread's cache: every entry a cached class-sized block in a live arena.
-  pool_tls_t *t = &pool_tls;
+  pool_tls_t *t = pool_me;
+  if (!t) return bad;
   size_t bytes = 0;
   for (unsigned c = 0; c < POOL_NCLASS; c++) {
     uint32_t n = 0;
@@ -368,7 +433,8 @@ void pool_fork_parent(void) {
 // the cached-block counter is recounted from this thread's cache.
 void pool_fork_child(void) {
   ph_unlock_all();
-  pool_tls_t *t = &pool_tls;
+  static pool_tls_t none;  // a thread without a cache has nothing of its own to keep
+  pool_tls_t *t = pool_me ? pool_me : &none;
   uint64_t mine = 0;
   for (unsigned c = 0; c < POOL_NCLASS; c++)
     for (void *p = t->bin[c].head; p; p = hak_next_get(p), mine++) ph_set_state(ph_desc_of(p), PH_LIVE);
@@ -386,9 +452,13 @@ void pool_fork_child(void) {
   // The other threads are gone: fold their counters and forget them.
   for (pool_tls_t *o = pool_threads, *next; o; o = next) {
     next = o->tnext;
-    if (o != t) thread_unlist_locked(o);
+    if (o != t) rec_retire_locked(o);
   }
-  atomic_store_explicit(&t->cached, mine, memory_order_relaxed);
+  if (pool_me) atomic_store_explicit(&t->cached, mine, memory_order_relaxed);
   pthread_mutex_unlock(&pool_threads_lock);
   ph_free_list(orphans);
+}
+
+void pool_fork_child_rename(void) {
+  if (pool_me) pool_me->tid = hak_os_gettid();
 }

@@ -49,6 +49,11 @@ HAK_INLINE size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1;
 // A block of at least `size` bytes, page-aligned; *fresh (unless NULL) is set when it is
 // known zero. NULL with errno ENOMEM when out of memory.
 void *pool_alloc(size_t size, int *fresh);
+// Alignments above a page that the pool serves (beyond them, the large tier).
+#define POOL_ALIGN_MAX ((size_t)1 << 20)
+// A block of at least `size` bytes aligned to `align` (PH_PAGE < align <= POOL_ALIGN_MAX,
+// size <= pool_max_request()), cut out of a larger free span; never thread-cached.
+void *pool_alloc_aligned(size_t size, size_t align, int *fresh);
 // The descriptor of live block p, or NULL with *why set (double free, interior pointer).
 ph_desc_t *pool_lookup(void *p, const char **why);
 void pool_free(ph_desc_t *d);
@@ -70,6 +75,8 @@ unsigned pool_check(void);
 void pool_fork_prepare(void);
 void pool_fork_parent(void);
 void pool_fork_child(void);
+// In the child of any fork: the forking thread's record takes its new thread id.
+void pool_fork_child_rename(void);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 HAK_TLS tiny_tls_t tiny_tls;
 
 
+// Lock order (the whole allocator's is in lifecycle.c): heap_list_lock, dead_lock, a
+// heap's lock (never two at once but by trylock), then the SuperSlab cache lock.
 static pthread_mutex_t heap_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static tiny_heap_t *heaps_all, *heaps_abandoned;
 static uint64_t n_heaps, n_abandoned;
@@ -278,6 +280,8 @@ static void tiny_key_dtor(void *arg) {
   if (tiny_tls.state == TINY_THREAD_ACTIVE) tiny_thread_exit();
 }
 
+static void heap_abandon_locked(tiny_heap_t *h);
+
 static tiny_heap_t *heap_new_locked(void) {
   static tiny_heap_t *pool;
   static size_t pool_left;
@@ -298,10 +302,20 @@ static tiny_heap_t *heap_new_locked(void) {
 
 static int thread_init(tiny_tls_t *t) {
   hak_global_init();
+  int tid = hak_os_gettid();
   pthread_mutex_lock(&heap_list_lock);
   if (!tiny_key_ready) {
     if (pthread_key_create(&tiny_key, tiny_key_dtor) == 0) tiny_key_ready = 1;
   }
+  if (!tiny_key_ready) {  // no destructor could ever flush this thread's cache
+    pthread_mutex_unlock(&heap_list_lock);
+    return -1;
+  }
+  // A heap still attached to this very TLS block belongs to a thread that exited without
+  // its destructor (two live threads never share a TLS block): detach it, or the heap
+  // list would hold two heaps reading one cache.
+  for (tiny_heap_t *o = heaps_all; o; o = o->all_next)
+    if (o->tls == t) heap_abandon_locked(o);
   tiny_heap_t *h = heaps_abandoned;
   if (h) {
     heaps_abandoned = h->abandoned_next;
@@ -309,9 +323,18 @@ static int thread_init(tiny_tls_t *t) {
   } else {
     h = heap_new_locked();
   }
-  if (h) __atomic_store_n(&h->tls, t, __ATOMIC_RELAXED);
+  if (h) {
+    __atomic_store_n(&h->tls, t, __ATOMIC_RELAXED);
+    h->tid = tid;
+  }
   pthread_mutex_unlock(&heap_list_lock);
   if (!h) return -1;
+  if (pthread_setspecific(tiny_key, t) != 0) {  // no destructor: the dead-thread path instead
+    pthread_mutex_lock(&heap_list_lock);
+    heap_abandon_locked(h);
+    pthread_mutex_unlock(&heap_list_lock);
+    return -1;
+  }
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
   for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.pool_ring_cap;
@@ -319,7 +342,6 @@ static int thread_init(tiny_tls_t *t) {
   tiny_learn_init(t);
 #endif
   t->state = TINY_THREAD_ACTIVE;
-  if (tiny_key_ready) pthread_setspecific(tiny_key, t);
   return 0;
 }
 
@@ -403,8 +425,8 @@ void *tiny_alloc_slow(unsigned c) {
       pthread_mutex_lock(&t->heap->lock);
       n = heap_refill(t->heap, c, want, &chain);
       if (n) {
-        t->refilled += n;
-        t->refills++;
+        t->heap->refilled += n;
+        t->heap->refills++;
       }
       pthread_mutex_unlock(&t->heap->lock);
     }
@@ -466,12 +488,12 @@ static void *flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n) 
       tiny_heap_t *owner = ss->owner;
       if (!__atomic_load_n(&owner->tls, __ATOMIC_RELAXED)) reclaim = owner;
       remote_push_chain(s, head, tail);
-      t->remote_pushes += k;
+      self->remote_pushes += k;
     }
     done += k;
   }
-  t->flushed += n;
-  t->flushes++;
+  self->flushed += n;
+  self->flushes++;
   if (reclaim) reclaim_abandoned(reclaim);
   return p;
 }
@@ -624,14 +646,28 @@ void tiny_free_slow(void *p, unsigned c) {
 }
 
 static void fold_counters_locked(tiny_tls_t *t) {
-  exited.refilled += t->refilled;
-  exited.flushed += t->flushed;
-  exited.refills += t->refills;
-  exited.flushes += t->flushes;
-  exited.remote_pushes += t->remote_pushes;
 #if HAKMEM_DEBUG_COUNTERS
   for (unsigned c = 0; c < TINY_NCLASS; c++) exited.allocs += t->allocs[c], exited.frees += t->frees[c];
+#else
+  (void)t;
 #endif
+}
+
+// Detaches heap h from its thread and queues it for adoption (heap_list_lock held).
+static void heap_abandon_locked(tiny_heap_t *h) {
+  __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
+  h->tid = 0;
+  h->abandoned_next = heaps_abandoned;
+  heaps_abandoned = h;
+  n_abandoned++;
+}
+
+// Whether walkers may read the thread cache of h's thread (heap_list_lock held): the
+// caller's own, or a thread that still exists. An orphan's TLS may be reused or unmapped.
+tiny_tls_t *tiny_heap_tls(tiny_heap_t *h) {
+  tiny_tls_t *t = h->tls;
+  if (!t || t == &tiny_tls) return t;
+  return hak_os_thread_alive(h->tid) ? t : NULL;
 }
 
 // Empties every bin of t into the heap, drains the inbox, releases empty SuperSlabs and
@@ -649,10 +685,7 @@ static void abandon_locked(tiny_tls_t *t) {
   ss_arena_release(&h->arena);
   pthread_mutex_unlock(&h->lock);
   fold_counters_locked(t);
-  __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
-  h->abandoned_next = heaps_abandoned;
-  heaps_abandoned = h;
-  n_abandoned++;
+  heap_abandon_locked(h);
   memset(t, 0, sizeof *t);
 }
 
@@ -691,13 +724,13 @@ void tiny_totals(tiny_totals_t *out) {
   out->heaps_abandoned = n_abandoned;
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
     out->remote_drained += h->remote_drained;
-    tiny_tls_t *t = h->tls;
+    out->refilled += h->refilled;
+    out->flushed += h->flushed;
+    out->refills += h->refills;
+    out->flushes += h->flushes;
+    out->remote_pushes += h->remote_pushes;
+    tiny_tls_t *t = tiny_heap_tls(h);
     if (!t) continue;
-    out->refilled += t->refilled;
-    out->flushed += t->flushed;
-    out->refills += t->refills;
-    out->flushes += t->flushes;
-    out->remote_pushes += t->remote_pushes;
     for (unsigned c = 0; c < TINY_NCLASS; c++) out->cached_blocks += tiny_bin_count(&t->bin[c]);
     for (unsigned i = 0; i < TINY_NRING; i++) out->cached_blocks += t->ring[i].n;
 #if HAKMEM_DEBUG_COUNTERS
@@ -720,6 +753,8 @@ void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg) {
 // Releases what abandoned heaps no longer need (malloc_trim).
 void tiny_trim_abandoned(void) {
   pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next)
+    if (h->tls && h->tls != &tiny_tls && !hak_os_thread_alive(h->tid)) heap_abandon_locked(h);
   for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
     pthread_mutex_lock(&h->lock);
     drain_inbox(h);
@@ -736,22 +771,22 @@ void tiny_trim_abandoned(void) {
 
 void tiny_fork_prepare(void) {
   pthread_mutex_lock(&heap_list_lock);
+  pthread_mutex_lock(&dead_lock);  // before the heaps: dead_alloc holds it while taking the dead heap's lock
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_lock(&h->lock);
-  pthread_mutex_lock(&dead_lock);
   ss_lock_all();
 }
 
 void tiny_fork_parent(void) {
   ss_unlock_all();
-  pthread_mutex_unlock(&dead_lock);
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_unlock(&h->lock);
+  pthread_mutex_unlock(&dead_lock);
   pthread_mutex_unlock(&heap_list_lock);
 }
 
 void tiny_fork_child(void) {
   ss_unlock_all();
-  pthread_mutex_unlock(&dead_lock);
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_unlock(&h->lock);
+  pthread_mutex_unlock(&dead_lock);
   // The other threads are gone. Their heaps were consistent (we held their locks), but
   // their thread caches may have been mid-update on a fast path, so they are not touched:
   // the blocks in them stay counted as out of their slabs (leaked to the child), the
@@ -759,12 +794,14 @@ void tiny_fork_child(void) {
   // totals, and the heaps are abandoned for reuse.
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
     tiny_tls_t *t = h->tls;
-    if (!t || t == &tiny_tls) continue;
+    if (!t) continue;
+    if (t == &tiny_tls) continue;
     fold_counters_locked(t);
-    __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
-    h->abandoned_next = heaps_abandoned;
-    heaps_abandoned = h;
-    n_abandoned++;
+    heap_abandon_locked(h);
   }
   pthread_mutex_unlock(&heap_list_lock);
+}
+
+void tiny_fork_child_rename(void) {
+  if (tiny_tls.state == TINY_THREAD_ACTIVE) tiny_tls.heap->tid = hak_os_gettid();
 }

@@ -63,10 +63,6 @@ typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
   tiny_ring_t ring[TINY_NRING];
   struct tiny_heap *heap;
-  // Global identity used by the checker: sum over threads of (refilled - flushed) equals
-  // sum over slabs of (used - remote blocks).
-  uint64_t refilled, flushed;
-  uint64_t refills, flushes, remote_pushes;  // slow-path event counters for stats
 #if HAKMEM_DEBUG_COUNTERS
   uint64_t allocs[TINY_NCLASS], frees[TINY_NCLASS];
 #endif
@@ -95,6 +91,13 @@ typedef struct tiny_heap {
   ss_arena_t arena;                 // where its kind-POOL SuperSlabs come from
   uint32_t n_empty;                 // owned SuperSlabs with active == 0
   uint64_t remote_drained;          // blocks received through the inbox
+  int tid;                          // kernel id of the attached thread (orphan detection)
+  // Counters of every thread that owned this heap, kept here rather than in the thread's
+  // TLS so that they outlive a thread that exits without its key destructor. Global
+  // identity used by the checker: sum over heaps of (refilled - flushed) equals sum over
+  // slabs of (used - remote blocks). Written by the owner under `lock`.
+  uint64_t refilled, flushed;
+  uint64_t refills, flushes, remote_pushes;  // slow-path event counters for stats
 } tiny_heap_t;
 
 extern HAK_TLS tiny_tls_t tiny_tls;
@@ -105,7 +108,9 @@ void tiny_free_slow(void *p, unsigned c);
 // Any thread, any block of the engine: return it to its slab (locally or remotely).
 void tiny_free_block_generic(void *p, unsigned c);
 
-// Thread lifecycle.
+// Thread lifecycle. A thread whose TLS destructor never runs (it first allocated in the
+// last destructor round) is an orphan: its heap stays attached until a thread reusing its
+// TLS block, or malloc_trim (thread id gone), detaches it; the blocks in its cache leak.
 void tiny_thread_exit(void);
 void tiny_set_exit_hook(void (*register_fn)(void));
 
@@ -120,6 +125,9 @@ typedef struct {
 #endif
 } tiny_totals_t;
 void tiny_totals(tiny_totals_t *out);
+// The thread cache attached to h if walkers may read it: the caller's own, or one of a
+// thread that still exists (call under the heap-list lock, e.g. from tiny_heaps_foreach).
+tiny_tls_t *tiny_heap_tls(tiny_heap_t *h);
 // Iterates every heap (under the heap-list lock).
 void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg);
 // Flushes this thread's caches back to the slabs (malloc_trim, tests).
@@ -129,11 +137,13 @@ void tiny_collect(void);
 // Returns every bundle of the mid classes' depot to the slabs (malloc_trim, tests).
 void tiny_depot_drain(void);
 
-// fork support: lock order is heap list, every heap (list order), dead-thread heap, then
-// SuperSlab cache.
+// fork support, in the lock order of lifecycle.c: heap list, dead-thread heap, every heap
+// (list order), then the SuperSlab cache.
 void tiny_fork_prepare(void);
 void tiny_fork_parent(void);
 void tiny_fork_child(void);
+// In the child of any fork (locks taken or not): the forking thread's new thread id.
+void tiny_fork_child_rename(void);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,9 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   ss->nslabs = (uint8_t)(SS_SIZE >> ss->slab_shift);
   ss->free_mask = ss_all_slabs(ss);
   for (unsigned u = 0; u < SS_NUNITS; u++) {
-    ss->unit_slab[u] = (uint8_t)(u >> (ss->slab_shift - SS_UNIT_SHIFT));
-    ss->slab_cls[u] = SS_CLASS_NONE;
+    ss->unit[u].slab = (uint8_t)(u >> (ss->slab_shift - SS_UNIT_SHIFT));
+    ss->unit[u].cls = SS_CLASS_NONE;
+    ss->unit[u].base = 0;
   }
   ss->active = 0;
   memset(ss->nonempty, 0, sizeof ss->nonempty);
@@ -93,8 +94,11 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_a
     int carved = kind == SS_KIND_POOL && arena && hak_cfg.arena_growth_levels > 0;
     ss = carved ? arena_carve(arena) : hak_os_map_aligned(SS_SIZE, SS_SIZE);
     if (!ss) return NULL;
+    if (hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB) != 0) {  // no registry leaf
+      hak_os_unmap(ss, SS_SIZE);
+      return NULL;
+    }
     ss->magic = SS_MAGIC;
-    hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB);
     pthread_mutex_lock(&ss_cache_lock);
     ss_stats.mapped++;
     ss_stats.maps++;
@@ -160,12 +164,36 @@ size_t ss_cache_trim(void) {
   return bytes;
 }
 
-static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
+static uint32_t ss_slab_units(superslab_t *ss, unsigned slab) {
   unsigned per = 1u << (ss->slab_shift - SS_UNIT_SHIFT);
-  for (unsigned u = slab * per; u < (slab + 1) * per; u++) ss->slab_cls[u] = cls;
+  return (per == 32 ? 0xffffffffu : (1u << per) - 1) << (slab * per);
+}
+
+static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
+  uint32_t units = ss_slab_units(ss, slab);
+  uint32_t base = (uint32_t)(ss->slabs[slab].begin + SS_BLOCK_LEAD - (uint8_t *)ss);
+  for (unsigned u = 0; u < SS_NUNITS; u++)
+    if (units >> u & 1) {
+      ss->unit[u].cls = cls;
+      ss->unit[u].base = cls == SS_CLASS_NONE ? 0 : base;
+    }
+}
+
+// free()'s fast path accepts a block slot whose header byte says "allocated, class c"; the
+// slots a slab has not carved yet must not say so. Fresh memory is zero; a unit that served
+// another class may hold that class's user data exactly where this class's headers go.
+static void ss_scrub_headers(tiny_slab_t *s, unsigned c) {
+  const uint8_t alloc = TINY_HDR_ALLOC_OF(c);
+  uint8_t *first = s->begin + SS_BLOCK_LEAD;
+  for (uint32_t j = 0; j <= s->capacity; j++) {
+    uint8_t *h = first + (size_t)j * s->stride - 1;
+    HAK_TRACK_MAPPED(h, 1);  // a header byte, never user data of this class
+    if (hak_peek8(h) == alloc) *h = 0;
+  }
 }
 
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
+  tiny_blockcheck_init();
   unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
   tiny_slab_t *s = &ss->slabs[i];
   size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << ss->slab_shift) - s->begin);
@@ -175,6 +203,9 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   ss_set_units(ss, i, (uint8_t)c);
   s->stride = tiny_class_stride[c];
   s->capacity = (uint16_t)((bytes - SS_BLOCK_LEAD) / s->stride);
+  uint32_t units = ss_slab_units(ss, i);
+  if (ss->dirty_units & units) ss_scrub_headers(s, c);
+  ss->dirty_units |= units;
   s->carved = 0;
   s->used = 0;
   s->free = NULL;

@@ -28,7 +28,7 @@ extern "C" {
 
 #define SS_SHIFT 21
 #define SS_SIZE ((size_t)1 << SS_SHIFT)
-#define SS_UNIT_SHIFT 16            // slab_cls/unit_slab granularity: 64 KiB
+#define SS_UNIT_SHIFT 16            // granularity of the unit[] table: 64 KiB
 #define SS_NUNITS 32
 #define SS_SMALL_SLAB_SHIFT 16      // kind SMALL: 32 slabs of 64 KiB
 #define SS_POOL_SLAB_SHIFT 19       // kind POOL: 4 slabs of 512 KiB
@@ -58,16 +58,26 @@ typedef struct tiny_slab {
   uint8_t *begin;             // first byte of the slab's block area
 } tiny_slab_t;
 
+// What free() needs of the slab covering one 64 KiB unit, in one 8-byte entry (one cache
+// line holds 8 units): the class (SS_CLASS_NONE when unassigned), read instead of waiting
+// for the block's own (often cold) header byte, and the offset of the slab's first block
+// from the SuperSlab, for the exact block-start test (tiny_is_block_offset).
+typedef struct {
+  uint32_t base;
+  uint8_t cls;
+  uint8_t slab;  // slab index
+  uint16_t pad_;
+} ss_unit_t;
+
 typedef struct superslab {
   uint64_t magic;
   struct tiny_heap *owner;    // stable while any block of the SuperSlab is out
-  // Class of the slab covering each 64 KiB unit (SS_CLASS_NONE when unassigned), in the
-  // header's first cache line: free() reads it instead of waiting for the block's own
-  // (often cold) header byte.
-  uint8_t slab_cls[SS_NUNITS];
-  uint8_t unit_slab[SS_NUNITS];  // 64 KiB unit -> slab index
+  ss_unit_t unit[SS_NUNITS];
   uint8_t kind, slab_shift, nslabs;
   uint32_t free_mask;         // unassigned slabs
+  // 64 KiB units that blocks have ever used since the mapping (kept across the cache):
+  // their bytes may hold stale data where a new class's headers will go.
+  uint32_t dirty_units;
   uint32_t active;            // sum of slabs' used
   uint32_t nonempty[TINY_NCLASS];
   struct superslab *cnext[TINY_NCLASS], *cprev[TINY_NCLASS];  // heap's avail[c] list
@@ -85,8 +95,16 @@ HAK_INLINE uint32_t ss_all_slabs(const struct superslab *ss) {
 HAK_INLINE unsigned ss_kind_of_class(unsigned c) { return c >= TINY_SMALL_NCLASS ? SS_KIND_POOL : SS_KIND_SMALL; }
 
 HAK_INLINE superslab_t *ss_of(const void *p) { return (superslab_t *)((uintptr_t)p & ~(SS_SIZE - 1)); }
-HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) {
-  return &ss->slabs[ss->unit_slab[((uintptr_t)p - (uintptr_t)ss) >> SS_UNIT_SHIFT]];
+HAK_INLINE ss_unit_t *ss_unit_of(superslab_t *ss, const void *p) {
+  return &ss->unit[((uintptr_t)p >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
+}
+HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) { return &ss->slabs[ss_unit_of(ss, p)->slab]; }
+// Whether p is the start of a block slot of the class of its unit (free()'s fast test; the
+// slow path also checks the slot was carved).
+HAK_INLINE int ss_is_block_slot(superslab_t *ss, const void *p, unsigned *cls) {
+  const ss_unit_t *e = ss_unit_of(ss, p);
+  *cls = e->cls;
+  return tiny_is_block_offset(e->cls, (uint64_t)(((uintptr_t)p & (SS_SIZE - 1)) - e->base));
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 
