@@ -38,6 +38,9 @@ ci_check tsan_gate_catches_race ci/tsan_gate.sh --seconds-per-mode=3 --expect-ra
 # 7. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
 ci_check consumer_workspace ci/consumer.sh
 ci_check preload_programs ci/preload_smoke.sh
+# 8. glibc's own malloc tests (Debian's source package, built outside the repository) under
+#    LD_PRELOAD=libhakmem.so.
+ci_check glibc_malloc_tests ci/glibc_malloc_tests.sh
 
 echo
 echo "step timings:"

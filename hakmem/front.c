@@ -316,8 +316,8 @@ int hak_posix_memalign(void **out, size_t align, size_t size) {
   if (!valid_align(align) || align % sizeof(void *) != 0) return EINVAL;
   int saved = errno;
   void *p = front_aligned(align, size);
+  if (!p) return errno = ENOMEM;  // as glibc's: errno agrees with the result (glibc's tst-malloc-thread-fail checks it)
   errno = saved;
-  if (!p) return ENOMEM;
   *out = p;
   return 0;
 }

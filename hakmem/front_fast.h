@@ -32,14 +32,18 @@ HAK_INLINE void front_free(void *p) {
   uintptr_t u = (uintptr_t)p;
   if (HAK_LIKELY((u & ((~(uintptr_t)0 << HAK_ADDR_BITS) | 15)) == 0 &&
                  hak_reg_kind_canonical(u) == HAK_KIND_SUPERSLAB)) {
-    // The class comes from the SuperSlab header (hot); the block's header byte, often in a
+    // Class, expected header byte and block geometry come from the SuperSlab header's
+    // entry for p's 64 KiB unit (one hot line); the block's own header byte, often in a
     // cold line, is only compared, so its load is off the critical path. Only the exact
     // start of a block slot passes (an interior pointer whose previous byte happens to
     // equal the header, an unassigned slab, the SuperSlab header all fail); a header
     // mismatch (free block, aligned marker, corruption) takes the slow path too.
-    unsigned c;
-    if (HAK_LIKELY(ss_is_block_slot(ss_of(p), p, &c) && hak_peek8((uint8_t *)p - 1) == TINY_HDR_ALLOC_OF(c))) {
-      if (HAK_LIKELY(c < TINY_RING_FIRST)) tiny_free(p, c);
+    const ss_unit_t *e = ss_block_slot(ss_of(p), p);
+    uint8_t h = hak_peek8((uint8_t *)p - 1);
+    if (HAK_LIKELY(e != NULL && h == e->hdr)) {
+      unsigned c = e->cls;
+      uint8_t freed = (uint8_t)(h | (TINY_HDR_FREE ^ TINY_HDR_ALLOC));  // TINY_HDR_FREE_OF(c)
+      if (HAK_LIKELY(c < TINY_RING_FIRST)) tiny_free_marked(p, c, freed);
       else tiny_ring_free(p, c);
       return;
     }

@@ -85,6 +85,8 @@ typedef struct hak_stats {
 int hak_stats_get(hak_stats_t *out);
 // Prints the stats (the HAKMEM_STATS=1 report) to stderr; json != 0 prints one JSON line.
 void hak_stats_print(int json);
+// The same report into buf (at most cap - 1 bytes and a NUL); returns its length.
+size_t hak_stats_format(char *buf, size_t cap, int json);
 
 #pragma GCC visibility pop
 

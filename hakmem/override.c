@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "hakmem/config.h"
@@ -13,6 +15,8 @@
 #include "hakmem/pool/pageheap.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
+#include "hakmem/log.h"
+#include "hakmem/os.h"
 
 #define HAK_EXPORT __attribute__((visibility("default")))
 
@@ -32,43 +36,36 @@ HAK_EXPORT size_t malloc_usable_size(void *p) { return hak_usable_size(p); }
 HAK_EXPORT void free_sized(void *p, size_t n) { hak_free_sized(p, n); }
 HAK_EXPORT void free_aligned_sized(void *p, size_t a, size_t n) { hak_free_aligned_sized(p, a, n); }
 HAK_EXPORT int malloc_trim(size_t pad) { return hak_trim(pad); }
-HAK_EXPORT void malloc_stats(void) { hak_stats_print(0); }
-
-HAK_EXPORT struct mallinfo2 mallinfo2(void) {
-  struct mallinfo2 mi = {0};
+// glibc's summary lines first (programs and glibc's tests read them), then HAKMEM's report,
+// both to the stderr stream as glibc's malloc_stats does (a program may have replaced
+// `stderr`), with cancellation held off for the duration as glibc does. Not an allocator
+// path: stdio may allocate here.
+HAK_EXPORT void malloc_stats(void) {
+  int old;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+  struct mallinfo2 mi = mallinfo2();
   hak_stats_t s;
   s.size = sizeof s;
   hak_stats_get(&s);
-  mi.arena = s.bytes_mapped;
-  mi.hblks = s.large_live;
-  mi.hblkhd = s.large_live_bytes;
-  // Free: cached large mappings and free page-heap pages (resident or released).
-  mi.fordblks = s.large_cached_bytes + s.pool_free_dirty_bytes + s.pool_free_clean_bytes;
-  mi.keepcost = s.superslabs_cached * ((size_t)2 << 20);
-  mi.uordblks = s.bytes_mapped - mi.fordblks;
-  return mi;
-}
-
-// Deprecated int-sized form of mallinfo2 (values saturate at INT_MAX).
-HAK_EXPORT struct mallinfo mallinfo(void) {
-  struct mallinfo2 m = mallinfo2();
-  struct mallinfo mi = {0};
-#define HAK_SAT(x) ((x) > (size_t)INT_MAX ? INT_MAX : (int)(x))
-  mi.arena = HAK_SAT(m.arena);
-  mi.hblks = HAK_SAT(m.hblks);
-  mi.hblkhd = HAK_SAT(m.hblkhd);
-  mi.fordblks = HAK_SAT(m.fordblks);
-  mi.keepcost = HAK_SAT(m.keepcost);
-  mi.uordblks = HAK_SAT(m.uordblks);
-#undef HAK_SAT
-  return mi;
+  char buf[4608];
+  size_t n = hak_format(buf, sizeof buf,
+                        "Arena 0:\nsystem bytes     = %10zu\nin use bytes     = %10zu\n"
+                        "Total (incl. mmap):\nsystem bytes     = %10zu\nin use bytes     = %10zu\n"
+                        "max mmap regions = %10lu\nmax mmap bytes   = %10lu\n",
+                        mi.arena, mi.uordblks, mi.arena, mi.uordblks, (unsigned long)s.large_live,
+                        (unsigned long)s.large_live_bytes);
+  hak_stats_format(buf + n, sizeof buf - n, 0);
+  fputs(buf, stderr);
+  fflush(stderr);
+  pthread_setcancelstate(old, NULL);
 }
 
 // glibc's mallopt parameters. Every parameter glibc knows is accepted (returns 1, as
 // glibc does, so programs that check the result carry on); those with a HAKMEM meaning
 // change the matching knob, the rest are accepted and ignored. Unknown parameters and
 // out-of-range values are declined (0).
-//   M_TRIM_THRESHOLD  -> HAKMEM_LARGE_CACHE_MB (bytes of freed memory kept before release)
+//   M_TRIM_THRESHOLD  -> HAKMEM_LARGE_CACHE_MB (bytes of freed memory kept before release;
+//                        negative = never release, its maximum)
 //   M_MMAP_THRESHOLD  -> HAKMEM_LARGE_MIN (smallest request given a mapping of its own),
 //                        clamped to 64 KiB .. 16 MiB
 //   M_ARENA_MAX       -> page-heap shards threads may spread over (1 .. 4)
@@ -76,9 +73,8 @@ HAK_EXPORT struct mallinfo mallinfo(void) {
 HAK_EXPORT int mallopt(int param, int value) {
   hak_global_init();
   switch (param) {
-    case M_TRIM_THRESHOLD:
-      if (value < 0) return 0;
-      __atomic_store_n(&hak_cfg.large_cache_mb, (long)((unsigned)value >> 20), __ATOMIC_RELAXED);
+    case M_TRIM_THRESHOLD:  // negative: glibc reads it as a huge unsigned value, i.e. never trim
+      __atomic_store_n(&hak_cfg.large_cache_mb, value < 0 ? 65536L : (long)((unsigned)value >> 20), __ATOMIC_RELAXED);
       return 1;
     case M_MMAP_THRESHOLD: {
       if (value < 0) return 0;

@@ -97,22 +97,27 @@ int hak_stats_get(hak_stats_t *out) {
   X(mid_arena_reserved_bytes)
 
 void hak_stats_print(int json) {
+  char buf[4096];
+  size_t n = hak_stats_format(buf, sizeof buf, json);
+  hak_os_write_stderr(buf, n);
+}
+
+size_t hak_stats_format(char *buf, size_t cap, int json) {
   hak_stats_t s;
   s.size = sizeof s;
   hak_stats_get(&s);
-  char buf[4096];
   size_t n = 0;
   if (json) {
-    n += hak_format(buf + n, sizeof buf - n, "{\"version\":%u", s.version);
-#define J(f) n += hak_format(buf + n, sizeof buf - n, ",\"%s\":%lu", #f, (unsigned long)s.f);
+    n += hak_format(buf + n, cap - n, "{\"version\":%u", s.version);
+#define J(f) n += hak_format(buf + n, cap - n, ",\"%s\":%lu", #f, (unsigned long)s.f);
     FIELDS(J)
 #undef J
-    n += hak_format(buf + n, sizeof buf - n, "}\n");
+    n += hak_format(buf + n, cap - n, "}\n");
   } else {
-    n += hak_format(buf + n, sizeof buf - n, "hakmem stats (v%u)\n", s.version);
-#define T(f) n += hak_format(buf + n, sizeof buf - n, "  %s %lu\n", #f, (unsigned long)s.f);
+    n += hak_format(buf + n, cap - n, "hakmem stats (v%u)\n", s.version);
+#define T(f) n += hak_format(buf + n, cap - n, "  %s %lu\n", #f, (unsigned long)s.f);
     FIELDS(T)
 #undef T
   }
-  hak_os_write_stderr(buf, n);
+  return n;
 }

@@ -419,6 +419,7 @@ static void case_mallopt(void) {
   CHECK(mallopt(M_ARENA_MAX, 1) == 1, "M_ARENA_MAX");
   CHECK(mallopt(M_ARENA_TEST, 2) == 1, "M_ARENA_TEST");
   CHECK(mallopt(M_TRIM_THRESHOLD, 1 << 20) == 1, "M_TRIM_THRESHOLD");
+  CHECK(mallopt(M_TRIM_THRESHOLD, -1) == 1, "M_TRIM_THRESHOLD -1 (never trim)");
   CHECK(mallopt(M_TOP_PAD, 0) == 1, "M_TOP_PAD");
   CHECK(mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1, "M_MMAP_THRESHOLD");
   CHECK(mallopt(M_MMAP_MAX, 0) == 1, "M_MMAP_MAX");

@@ -1,8 +1,6 @@
 // size_class.c — stride table and the request→class lookup table (see size_class.h).
 #include "hakmem/tiny/size_class.h"
 
-#include <pthread.h>
-
 #include "hakmem/config.h"
 #include "hakmem/log.h"
 
@@ -45,24 +43,6 @@ uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1] = {
 };
 _Static_assert(sizeof tiny_pool_lut == 65, "pool lut covers requests 8192..65535");
 
-tiny_blockcheck_t tiny_blockcheck[256];
-
-static void blockcheck_set(unsigned c) {
-  uint64_t d = tiny_class_stride[c];
-  uint64_t slab = c < TINY_SMALL_NCLASS ? (uint64_t)64 << 10 : (uint64_t)512 << 10;
-  tiny_blockcheck[c].magic = UINT64_MAX / d + 1;
-  tiny_blockcheck[c].span = (slab - 16) / d * d;
-}
-
-static void blockcheck_build(void) {
-  for (unsigned c = 0; c < TINY_NCLASS; c++) blockcheck_set(c);
-}
-
-void tiny_blockcheck_init(void) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, blockcheck_build);
-}
-
 // Smallest class whose blocks hold `need` bytes (header included): the fixed classes, or
 // the dynamic class when it is active and tighter.
 static uint8_t best_class(uint32_t need, uint32_t dyn_stride) {
@@ -78,7 +58,6 @@ int tiny_size_class_set_dyn1(size_t max_request) {
     if (max_request < TINY_DYN1_MIN || max_request > TINY_DYN1_MAX) return -1;
     dyn = (uint32_t)HAK_ALIGN_UP(max_request + 1, 16);  // the header byte comes first
     tiny_class_stride[TINY_DYN_CLASS] = dyn;
-    blockcheck_set(TINY_DYN_CLASS);
   }
   // Rebuild both tables: entry i of tiny_class_lut serves requests up to 16 * i - 1, entry i
   // of tiny_pool_lut (i >= 9) requests up to 1024 * i - 1.

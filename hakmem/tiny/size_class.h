@@ -60,23 +60,6 @@ int tiny_size_class_set_dyn1(size_t max_request);
 // Applies HAKMEM_MID_DYN1 (one warning line for a value out of range).
 void tiny_size_class_init(void);
 
-// Exact block-start test for free()'s fast path. For a pointer at byte offset `off` from
-// the first block of its slab, off is a block start of class c iff off < span and
-// off % stride == 0; the remainder test is one multiplication (for off < 2^32,
-// off * magic mod 2^64 < magic iff stride divides off, magic = 2^64 / stride rounded up).
-// Entries past the last class (the 0xff of an unassigned slab) have span 0: nothing passes.
-typedef struct {
-  uint64_t magic;
-  uint64_t span;  // blocks that fit a whole slab of the class, times the stride
-} tiny_blockcheck_t;
-extern tiny_blockcheck_t tiny_blockcheck[256];
-// Fills tiny_blockcheck (once; also refreshed for the dynamic class by set_dyn1).
-void tiny_blockcheck_init(void);
-HAK_INLINE int tiny_is_block_offset(unsigned c, uint64_t off) {
-  const tiny_blockcheck_t *b = &tiny_blockcheck[c & 0xff];
-  return off < b->span && off * b->magic < b->magic;
-}
-
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }
 // Class for TINY_ENGINE_MAX < n <= TINY_POOL_MAX.

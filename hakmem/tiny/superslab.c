@@ -21,9 +21,9 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   ss->nslabs = (uint8_t)(SS_SIZE >> ss->slab_shift);
   ss->free_mask = ss_all_slabs(ss);
   for (unsigned u = 0; u < SS_NUNITS; u++) {
+    memset(&ss->unit[u], 0, sizeof ss->unit[u]);
     ss->unit[u].slab = (uint8_t)(u >> (ss->slab_shift - SS_UNIT_SHIFT));
     ss->unit[u].cls = SS_CLASS_NONE;
-    ss->unit[u].base = 0;
   }
   ss->active = 0;
   memset(ss->nonempty, 0, sizeof ss->nonempty);
@@ -169,14 +169,26 @@ static uint32_t ss_slab_units(superslab_t *ss, unsigned slab) {
   return (per == 32 ? 0xffffffffu : (1u << per) - 1) << (slab * per);
 }
 
+// Publishes slab `slab`'s class and block geometry to its units (cls SS_CLASS_NONE: none).
 static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
   uint32_t units = ss_slab_units(ss, slab);
-  uint32_t base = (uint32_t)(ss->slabs[slab].begin + SS_BLOCK_LEAD - (uint8_t *)ss);
-  for (unsigned u = 0; u < SS_NUNITS; u++)
-    if (units >> u & 1) {
-      ss->unit[u].cls = cls;
-      ss->unit[u].base = cls == SS_CLASS_NONE ? 0 : base;
+  const tiny_slab_t *s = &ss->slabs[slab];
+  for (unsigned u = 0; u < SS_NUNITS; u++) {
+    if (!(units >> u & 1)) continue;
+    ss_unit_t *e = &ss->unit[u];
+    e->cls = cls;
+    if (cls == SS_CLASS_NONE) {
+      e->hdr = 0;
+      e->span = 0;
+      e->base = 0;
+      e->magic = 0;
+    } else {
+      e->hdr = TINY_HDR_ALLOC_OF(cls);
+      e->base = (uint32_t)(s->begin + SS_BLOCK_LEAD - (uint8_t *)ss);
+      e->span = (uint32_t)s->capacity * s->stride;
+      e->magic = UINT64_MAX / s->stride + 1;
     }
+  }
 }
 
 // free()'s fast path accepts a block slot whose header byte says "allocated, class c"; the
@@ -185,7 +197,7 @@ static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
 static void ss_scrub_headers(tiny_slab_t *s, unsigned c) {
   const uint8_t alloc = TINY_HDR_ALLOC_OF(c);
   uint8_t *first = s->begin + SS_BLOCK_LEAD;
-  for (uint32_t j = 0; j <= s->capacity; j++) {
+  for (uint32_t j = 0; j < s->capacity; j++) {
     uint8_t *h = first + (size_t)j * s->stride - 1;
     HAK_TRACK_MAPPED(h, 1);  // a header byte, never user data of this class
     if (hak_peek8(h) == alloc) *h = 0;
@@ -193,16 +205,15 @@ static void ss_scrub_headers(tiny_slab_t *s, unsigned c) {
 }
 
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
-  tiny_blockcheck_init();
   unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
   tiny_slab_t *s = &ss->slabs[i];
   size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << ss->slab_shift) - s->begin);
   ss->free_mask &= ~(1u << i);
   HAK_TRACK_RESET(s->begin, bytes);
   s->cls = (uint8_t)c;
-  ss_set_units(ss, i, (uint8_t)c);
   s->stride = tiny_class_stride[c];
   s->capacity = (uint16_t)((bytes - SS_BLOCK_LEAD) / s->stride);
+  ss_set_units(ss, i, (uint8_t)c);
   uint32_t units = ss_slab_units(ss, i);
   if (ss->dirty_units & units) ss_scrub_headers(s, c);
   ss->dirty_units |= units;

@@ -58,21 +58,29 @@ typedef struct tiny_slab {
   uint8_t *begin;             // first byte of the slab's block area
 } tiny_slab_t;
 
-// What free() needs of the slab covering one 64 KiB unit, in one 8-byte entry (one cache
-// line holds 8 units): the class (SS_CLASS_NONE when unassigned), read instead of waiting
-// for the block's own (often cold) header byte, and the offset of the slab's first block
-// from the SuperSlab, for the exact block-start test (tiny_is_block_offset).
+// What free() needs of the slab covering one 64 KiB unit, in one 32-byte entry (free reads
+// one cache line of the header): the class (SS_CLASS_NONE when unassigned) and its
+// "allocated" header byte, read instead of waiting for the block's own (often cold) header
+// byte, and the exact block-start test. For p in the unit, off = (p mod 2 MiB) - base is
+// the offset from the slab's first block; p starts a block slot iff off < span and stride
+// divides off, which is one multiplication: for off < 2^32, off * magic mod 2^64 < magic iff
+// stride | off (magic = 2^64 / stride rounded up). An unassigned unit has span 0.
 typedef struct {
-  uint32_t base;
+  uint64_t magic;
+  uint32_t base;  // offset of the slab's first block from the SuperSlab
+  uint32_t span;  // capacity * stride of the slab
   uint8_t cls;
-  uint8_t slab;  // slab index
-  uint16_t pad_;
+  uint8_t hdr;    // TINY_HDR_ALLOC_OF(cls)
+  uint8_t slab;   // slab index
+  uint8_t pad_[13];
 } ss_unit_t;
+_Static_assert(sizeof(ss_unit_t) == 32, "two units per cache line");
 
 typedef struct superslab {
   uint64_t magic;
   struct tiny_heap *owner;    // stable while any block of the SuperSlab is out
-  ss_unit_t unit[SS_NUNITS];
+  uint8_t pad_[48];
+  ss_unit_t unit[SS_NUNITS];  // cache-line aligned
   uint8_t kind, slab_shift, nslabs;
   uint32_t free_mask;         // unassigned slabs
   // 64 KiB units that blocks have ever used since the mapping (kept across the cache):
@@ -96,15 +104,17 @@ HAK_INLINE unsigned ss_kind_of_class(unsigned c) { return c >= TINY_SMALL_NCLASS
 
 HAK_INLINE superslab_t *ss_of(const void *p) { return (superslab_t *)((uintptr_t)p & ~(SS_SIZE - 1)); }
 HAK_INLINE ss_unit_t *ss_unit_of(superslab_t *ss, const void *p) {
-  return &ss->unit[((uintptr_t)p >> SS_UNIT_SHIFT) & (SS_NUNITS - 1)];
+  // &ss->unit[(p >> 16) % 32], with the scaling folded into the shift (one shift, one and).
+  _Static_assert(sizeof(ss_unit_t) == 32, "entry size is the shift below");
+  return (ss_unit_t *)((uint8_t *)ss->unit + (((uintptr_t)p >> (SS_UNIT_SHIFT - 5)) & ((SS_NUNITS - 1) << 5)));
 }
 HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) { return &ss->slabs[ss_unit_of(ss, p)->slab]; }
-// Whether p is the start of a block slot of the class of its unit (free()'s fast test; the
-// slow path also checks the slot was carved).
-HAK_INLINE int ss_is_block_slot(superslab_t *ss, const void *p, unsigned *cls) {
+// The unit entry of p if p starts a block slot of its slab (carved or not: the slow path
+// also checks the carved count), else NULL. The header byte is not looked at.
+HAK_INLINE const ss_unit_t *ss_block_slot(superslab_t *ss, const void *p) {
   const ss_unit_t *e = ss_unit_of(ss, p);
-  *cls = e->cls;
-  return tiny_is_block_offset(e->cls, (uint64_t)(((uintptr_t)p & (SS_SIZE - 1)) - e->base));
+  uint64_t off = (uint64_t)(((uintptr_t)p & (SS_SIZE - 1)) - e->base);
+  return off < e->span && off * e->magic < e->magic ? e : NULL;
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 

@@ -39,9 +39,10 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
   return tiny_hand_out(p, c);
 }
 
-// p is a validated allocated block of class c whose header still says "allocated".
-HAK_INLINE void tiny_free(void *p, unsigned c) {
-  ((uint8_t *)p)[-1] = TINY_HDR_FREE_OF(c);
+// p is a validated allocated block of class c whose header still says "allocated"; freed is
+// TINY_HDR_FREE_OF(c) (the fast path derives it from the header byte it already holds).
+HAK_INLINE void tiny_free_marked(void *p, unsigned c, uint8_t freed) {
+  ((uint8_t *)p)[-1] = freed;
   HAK_TRACK_FREE(p, tiny_usable(c));
   tiny_bin_t *b = &tiny_tls.bin[c];
   if (HAK_UNLIKELY(b->room == 0)) {
@@ -55,6 +56,8 @@ HAK_INLINE void tiny_free(void *p, unsigned c) {
   tiny_tls.frees[c]++;
 #endif
 }
+
+HAK_INLINE void tiny_free(void *p, unsigned c) { tiny_free_marked(p, c, TINY_HDR_FREE_OF(c)); }
 
 // Ring classes (c >= TINY_RING_FIRST): the ring first, then the list.
 HAK_INLINE void *tiny_ring_alloc(unsigned c) {
