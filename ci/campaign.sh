@@ -16,7 +16,7 @@ if [ "$what" != fuzz ]; then
     { echo "campaign: stress build failed"; exit 1; }
   OPT="$(./bazelw info --config=opt bazel-bin 2>/dev/null)/stress/stress"
   TSAN="$(./bazelw info --config=tsan bazel-bin 2>/dev/null)/stress/stress"
-  for m in churn prodcons xfree realloc fork larson mix; do
+  for m in churn prodcons xfree realloc fork larson mix forkexit; do
     "$OPT" --mode=$m --threads="$threads" --seconds="$ssecs" >"$out/stress-opt-$m.log" 2>&1 &
     a=$!
     TSAN_OPTIONS="halt_on_error=1" "$TSAN" --mode=$m --threads="$threads" --seconds="$ssecs" >"$out/stress-tsan-$m.log" 2>&1 &

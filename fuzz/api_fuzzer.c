@@ -4,10 +4,15 @@
 //     free_aligned_sized: result aligned, usable size >= request, contents intact;
 //   * realloc chains that walk across tier boundaries (tiny, mid, pool, large) keeping the
 //     common prefix, with usable size >= request at every step;
-//   * calloc across boundaries reads zero even when it reuses dirty blocks.
+//   * calloc across boundaries reads zero even when it reuses dirty blocks;
+//   * impossible requests (sizes near SIZE_MAX, SIZE_MAX/2 and the 47-bit address space,
+//     with every alignment up to 1 MiB, through every entry point including valloc,
+//     pvalloc, calloc and realloc) fail with ENOMEM and write nothing: every live block
+//     keeps its contents.
 // Sizes come from a table of boundaries (class strides, 64 KiB, pool classes, the large
 // threshold) plus a small signed delta, so the inputs aim at off-by-one bugs.
 // Record format: op byte, boundary index byte, delta byte, alignment byte.
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +80,36 @@ static void release(slot_t *s, unsigned how) {
   s->p = NULL;
 }
 
+// Every entry point refuses a request that cannot be met, and nothing is written.
+static void impossible(uint8_t which, uint8_t delta, size_t align) {
+  static const size_t tops[] = {SIZE_MAX, SIZE_MAX / 2 + 1, (size_t)1 << 47, (size_t)3 << 46};
+  size_t n = tops[which % 4] - (size_t)delta * ((which >> 2) % 2 ? 4096 : 1);
+  void *p = (void *)&p;
+  errno = 0;
+  switch ((which >> 3) % 9) {
+    case 0: p = hak_aligned_alloc(align, n); break;
+    case 1: p = hak_memalign(align, n); break;
+    case 2: {
+      size_t a = align < sizeof(void *) ? sizeof(void *) : align;
+      void *out = (void *)&p;
+      if (hak_posix_memalign(&out, a, n) != ENOMEM) die("posix_memalign of an impossible size did not fail", n, a);
+      if (out != (void *)&p) die("posix_memalign wrote its output on failure", n, a);
+      p = NULL;
+      errno = ENOMEM;
+      break;
+    }
+    case 3: p = hak_valloc(n); break;
+    case 4: p = hak_pvalloc(n); break;
+    case 5: p = hak_malloc(n); break;
+    case 6: p = hak_calloc(1 + delta % 3, n); break;
+    case 7: p = hak_realloc(NULL, n); break;
+    default: p = hak_reallocarray(NULL, 2 + delta % 5, n / 2 + 1); break;
+  }
+  if (p) die("an impossible request returned a block", n, align);
+  if (errno != ENOMEM) die("an impossible request did not set ENOMEM", n, align);
+  for (unsigned i = 0; i < NSLOTS; i++) check_block(&slots[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init_bounds();
   for (size_t pos = 0; pos + 4 <= size; pos += 4) {
@@ -94,8 +129,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           align = a;
         } else if (op == 1) {
           p = hak_aligned_alloc(align, n);
-        } else {
+        } else if (!(data[pos + 3] & 0x20)) {
           p = hak_memalign(align, n);
+        } else {  // page alignment through the old entry points
+          p = (data[pos + 3] & 0x40) ? hak_pvalloc(n) : hak_valloc(n);
+          align = 4096;
+          if (data[pos + 3] & 0x40) n = (n + 4095) & ~(size_t)4095;
+          if (!n) n = 0;
         }
         if (!p) die("aligned allocation returned NULL", n, align);
         if ((uintptr_t)p % align) die("misaligned result", n, align);
@@ -147,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (hak_check_integrity() != 0) die("integrity check failed", 0, 0);
         break;
       default:
-        hak_trim(0);
+        if (data[pos + 3] & 0x80) impossible(data[pos + 1], data[pos + 2], align);
+        else hak_trim(0);
         break;
     }
   }

@@ -3,21 +3,21 @@
 // abort hook, so the run goes on) and must not corrupt anything: live blocks keep their
 // contents and hak_check_integrity() stays clean.
 //
-// In the checked build (--//cfg:checked=true, as CI runs it) every free is validated, so the
-// fill pattern is any byte. The release build validates what is cheap: an interior pointer
-// whose preceding byte happens to look like a live header passes its fast path, so there
-// the pattern avoids header-like bytes (0x80..0xff).
+// Every build validates block starts exactly, so the fill pattern is any byte. Region
+// probes aim at every part of a SuperSlab (its header, unassigned and cached slabs, block
+// interiors and starts of free blocks), of a page-heap arena and of a large mapping, with
+// the byte in front of the probe set to an input byte (so a probe can carry any header,
+// including a live-looking one), under each HAKMEM_INVALID_FREE mode: abort (hook), warn and
+// pass (a foreign pointer goes to the next free, recorded here). Only the start of one of
+// the fuzzer's own live blocks may be accepted; nothing else may be changed.
 // Record format: op byte, slot byte, size/offset bytes (2).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hakmem/config.h"
 #include "hakmem/hakmem.h"
-
-#ifndef HAKMEM_CHECKED
-#define HAKMEM_CHECKED 0
-#endif
 
 #define NSLOTS 16
 
@@ -35,6 +35,10 @@ static void hook(const char *msg) {
   (void)msg;
   reports++;
 }
+static void next_free(void *p) {  // pass mode: a foreign pointer handed on
+  (void)p;
+  reports++;
+}
 
 static void die(const char *what, const void *p) {
   fprintf(stderr, "invalid_fuzzer: %s (%p)\n", what, p);
@@ -50,15 +54,42 @@ static void verify(slot_t *s) {
     if (s->p[k] != s->pat) die("live block changed by an invalid free", s->p);
 }
 
-// Frees q, which must be reported as invalid.
+// Frees q, which must be reported as invalid (counted in every mode).
 static void expect_report(void *q) {
-  uint64_t before = reports;
+  uint64_t before = hak_invalid_free_count();
   hak_free(q);
-  if (reports != before + 1) die("invalid free not reported", q);
+  if (hak_invalid_free_count() != before + 1) die("invalid free not reported", q);
+}
+
+// Whether q is the start of one of the live slots (the only pointers free may accept).
+static int is_live_start(const uint8_t *q) {
+  for (unsigned i = 0; i < NSLOTS; i++)
+    if (slots[i].p == q) return 1;
+  return 0;
+}
+
+// The byte in front of a probe may be free (poisoned) HAKMEM memory: written around ASan.
+__attribute__((no_sanitize("address", "memory"))) static uint8_t peek(const uint8_t *p) { return *(const volatile uint8_t *)p; }
+__attribute__((no_sanitize("address", "memory"))) static void poke(uint8_t *p, uint8_t v) { *(volatile uint8_t *)p = v; }
+
+// Probes address q inside HAKMEM memory with header byte `hb` in front of it.
+static void probe(uint8_t *q, uint8_t hb) {
+  if (is_live_start(q)) return;
+  uint8_t saved = peek(q - 1);
+  poke(q - 1, hb);
+  expect_report(q);
+  poke(q - 1, saved);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hak_abort_hook_t old = hak_set_abort_hook(hook);
+  long saved_mode = hak_cfg.invalid_free;
+  if (size) {
+    // abort (through the hook) most of the time; warn prints a line per report
+    static const long modes[] = {HAK_INVALID_ABORT, HAK_INVALID_ABORT, HAK_INVALID_WARN, HAK_INVALID_PASS};
+    hak_cfg.invalid_free = modes[data[size - 1] % 4];
+    hak_set_next_free(next_free);
+  }
   int local_object = 0;
   for (size_t pos = 0; pos + 4 <= size; pos += 4) {
     unsigned op = data[pos] % 8;
@@ -73,9 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         s->size = sizes[arg % NSIZES] + (arg >> 12);
         s->p = hak_malloc(s->size);
         if (!s->p) die("malloc failed", NULL);
-        s->pat = (uint8_t)(HAKMEM_CHECKED ? data[pos + 3] : (data[pos + 3] & 0x7f) | 1);
-        // Slab-engine blocks are filled whole: in the release build an interior pointer
-        // must not find a stale header-like byte left by an earlier use of the memory.
+        s->pat = data[pos + 3];
         memset(s->p, s->pat, s->size <= 65535 ? s->size : 2048);
         break;
       }
@@ -121,7 +150,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       case 6:
         if (hak_check_integrity() != 0) die("integrity check failed", NULL);
         break;
-      default:
+      default:  // region probes around a live block of any tier
+        if (s->p) {
+          uint8_t hb = data[pos + 3];
+          uintptr_t base = (uintptr_t)s->p;
+          uint8_t *q;
+          if (s->size <= 65535) {  // anywhere in its SuperSlab, 16-byte aligned (header included)
+            uintptr_t ss = base & ~(((uintptr_t)2 << 20) - 1);
+            q = (uint8_t *)(ss + 16 + ((uintptr_t)arg * 16 * 31) % (((uintptr_t)2 << 20) - 16));
+          } else if (s->size < (8u << 20)) {  // anywhere in its page-heap arena, page or 16-byte aligned
+            uintptr_t arena = base & ~(((uintptr_t)32 << 20) - 1);
+            uintptr_t step = (arg & 1) ? 4096 : 16;
+            q = (uint8_t *)(arena + 4096 + ((uintptr_t)arg * step * 7) % (((uintptr_t)32 << 20) - 4096));
+          } else {  // inside its large mapping
+            q = s->p + 16 * (1 + (uintptr_t)arg % (s->size / 16 - 1));
+          }
+          probe(q, hb);
+        }
         for (unsigned i = 0; i < NSLOTS; i++)
           if (slots[i].p) verify(&slots[i]);
         break;
@@ -135,5 +180,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   if (hak_check_integrity() != 0) die("integrity check failed at the end", NULL);
   hak_set_abort_hook(old);
+  hak_cfg.invalid_free = saved_mode;
   return 0;
 }

@@ -80,8 +80,14 @@ HAK_INLINE void hak_aux_set(void *b, uintptr_t v) { ((uintptr_t *)b)[1] = v; }
 #endif
 
 // Validation reads of bytes that may belong to a user's block (an interior or foreign
-// pointer's "header"): under MSan they must not count as uses of uninitialised memory.
-#if defined(HAK_MSAN)
+// pointer's "header"): under MSan they must not count as uses of uninitialised memory, and
+// under ASan a wild pointer into a free (poisoned) block must get HAKMEM's own report, not
+// a use-after-poison on HAKMEM's check.
+#if defined(HAK_ASAN)
+__attribute__((no_sanitize("address"))) static inline uint8_t hak_peek8(const void *p) { return *(const volatile uint8_t *)p; }
+__attribute__((no_sanitize("address"))) static inline uint32_t hak_peek32(const void *p) { return *(const volatile uint32_t *)p; }
+__attribute__((no_sanitize("address"))) static inline uint64_t hak_peek64(const void *p) { return *(const volatile uint64_t *)p; }
+#elif defined(HAK_MSAN)
 __attribute__((no_sanitize("memory"))) static inline uint8_t hak_peek8(const void *p) { return *(const uint8_t *)p; }
 __attribute__((no_sanitize("memory"))) static inline uint32_t hak_peek32(const void *p) { return *(const uint32_t *)p; }
 __attribute__((no_sanitize("memory"))) static inline uint64_t hak_peek64(const void *p) { return *(const uint64_t *)p; }

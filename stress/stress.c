@@ -2,7 +2,7 @@
 // sanitizer). Deterministic pseudo-random choices per thread, every block filled with a
 // pattern and verified before it is freed, the integrity checker and an RSS bound at the end.
 //
-//   stress --mode=<churn|prodcons|xfree|realloc|fork|larson|mix|all> [--threads=N]
+//   stress --mode=<churn|prodcons|xfree|realloc|fork|larson|mix|forkexit|all> [--threads=N]
 //          [--seconds=S] [--smoke]
 // --smoke: a few hundred milliseconds per mode (bazel test); otherwise --seconds per mode.
 #define _GNU_SOURCE
@@ -306,6 +306,86 @@ static void mode_fork(void) {
   for (int t = 0; t < n; t++) pthread_join(th[t], NULL);
 }
 
+// ---------------------------------------------------------------- fork while threads exit
+// Threads come and go while the main thread forks: each hands blocks to the shared transfer
+// array, and allocates again in pthread key destructors that run after HAKMEM's own (the
+// dead-thread path), some of them first allocating only in the last destructor round.
+static pthread_key_t fe_key;
+static pthread_once_t fe_once = PTHREAD_ONCE_INIT;
+static atomic_int fe_stop;
+
+static void fe_dtor(void *arg) {
+  // arg = round << 2 | kind; kind 2 re-arms itself until the last of the 4 rounds.
+  uintptr_t v = (uintptr_t)arg;
+  uint64_t s = v * 31 + 7;
+  if ((v & 3) == 2 && (v >> 2) < 3) {
+    pthread_setspecific(fe_key, (void *)(v + 4));
+    return;
+  }
+  for (int i = 0; i < 8; i++) {
+    void *p = make(pick_size(&s), s);
+    void *old = atomic_exchange(&transfer[rnd(&s) % TRANSFER], p);
+    if (old) kill_block(old);
+  }
+}
+static void fe_key_create(void) { pthread_key_create(&fe_key, fe_dtor); }
+
+static void *fe_worker(void *arg) {
+  uintptr_t id = (uintptr_t)arg;
+  uint64_t s = id * 104729 + 3;
+  // One thread in four allocates only in its destructors (a late first allocation).
+  if (id % 4 != 0)
+    for (int i = 0; i < 200; i++) {
+      void *old = atomic_exchange(&transfer[rnd(&s) % TRANSFER], make(pick_size(&s), s));
+      if (old) kill_block(old);
+      atomic_fetch_add(&g_ops, 1);
+    }
+  pthread_setspecific(fe_key, (void *)(uintptr_t)(id % 4 == 0 ? 2 : 1));
+  return NULL;
+}
+
+static void *fe_spawner(void *arg) {
+  uintptr_t base = (uintptr_t)arg * 1000003;
+  for (uintptr_t round = 0; !atomic_load(&fe_stop); round++) {
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) pthread_create(&th[t], NULL, fe_worker, (void *)(base + round * 4 + (uintptr_t)t));
+    for (int t = 0; t < 4; t++) pthread_join(th[t], NULL);
+  }
+  return NULL;
+}
+
+static void mode_forkexit(void) {
+  hak_free(hak_malloc(1));  // HAKMEM's key exists before ours: ours runs after it
+  pthread_once(&fe_once, fe_key_create);
+  atomic_store(&fe_stop, 0);
+  int n = g_threads > 2 ? g_threads / 2 : 1;
+  pthread_t sp[32];
+  for (int t = 0; t < n; t++) pthread_create(&sp[t], NULL, fe_spawner, (void *)(uintptr_t)(t + 1));
+  double end = now() + g_seconds;
+  int forks = 0;
+  while (now() < end || forks < 3) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      uint64_t s = 9;
+      void *v[64];
+      for (int i = 0; i < 64; i++) v[i] = make(pick_size(&s), s);
+      for (int i = 0; i < 64; i++) kill_block(v[i]);
+      _exit(hak_check_integrity() == 0 ? 0 : 3);
+    }
+    if (pid < 0) fail("fork failed", NULL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail("child after fork failed", NULL);
+    forks++;
+  }
+  atomic_store(&fe_stop, 1);
+  for (int t = 0; t < n; t++) pthread_join(sp[t], NULL);
+  for (int i = 0; i < TRANSFER; i++) {
+    void *p = atomic_exchange(&transfer[i], NULL);
+    if (p) kill_block(p);
+  }
+}
+
 // ---------------------------------------------------------------- mix of every tier
 static void *mix_worker(void *arg) {
   uint64_t s = (uint64_t)(uintptr_t)arg * 17 + 5;
@@ -342,7 +422,7 @@ typedef struct {
 
 static const mode_t_ modes[] = {{"churn", mode_churn},   {"prodcons", mode_prodcons}, {"xfree", mode_xfree},
                                 {"realloc", mode_realloc}, {"fork", mode_fork},         {"larson", mode_larson},
-                                {"mix", mode_mix}};
+                                {"mix", mode_mix},         {"forkexit", mode_forkexit}};
 
 static int run_mode(const mode_t_ *m) {
   atomic_store(&g_ops, 0);
@@ -379,7 +459,7 @@ int main(int argc, char **argv) {
     else if (!strncmp(argv[i], "--seconds=", 10)) g_seconds = atof(argv[i] + 10);
     else if (!strcmp(argv[i], "--smoke")) g_seconds = 0.3;
     else {
-      fprintf(stderr, "usage: stress --mode=<churn|prodcons|xfree|realloc|fork|larson|mix|all> [--threads=N] [--seconds=S] [--smoke]\n");
+      fprintf(stderr, "usage: stress --mode=<churn|prodcons|xfree|realloc|fork|larson|mix|forkexit|all> [--threads=N] [--seconds=S] [--smoke]\n");
       return 2;
     }
   }

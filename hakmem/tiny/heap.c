@@ -24,7 +24,9 @@
 #define HAKMEM_EMPTY_SLAB_REUSE 1
 #endif
 
-HAK_TLS tiny_tls_t tiny_tls;
+HAK_TLS tiny_tls_t *tiny_me = &tiny_none;
+HAK_TLS uint8_t tiny_state;
+tiny_tls_t tiny_none;  // never written: every fast path finds room 0 / an empty list
 
 
 // Lock order (the whole allocator's is in lifecycle.c): heap_list_lock, dead_lock, a
@@ -277,7 +279,7 @@ static uint32_t bin_cap(unsigned c) {
 
 static void tiny_key_dtor(void *arg) {
   (void)arg;
-  if (tiny_tls.state == TINY_THREAD_ACTIVE) tiny_thread_exit();
+  if (tiny_state == TINY_THREAD_ACTIVE) tiny_thread_exit();
 }
 
 static void heap_abandon_locked(tiny_heap_t *h);
@@ -300,7 +302,9 @@ static tiny_heap_t *heap_new_locked(void) {
   return h;
 }
 
-static int thread_init(tiny_tls_t *t) {
+static void abandon_locked(tiny_tls_t *t);
+
+static int thread_init(void) {
   hak_global_init();
   int tid = hak_os_gettid();
   pthread_mutex_lock(&heap_list_lock);
@@ -312,10 +316,10 @@ static int thread_init(tiny_tls_t *t) {
     return -1;
   }
   // A heap still attached to this very TLS block belongs to a thread that exited without
-  // its destructor (two live threads never share a TLS block): detach it, or the heap
-  // list would hold two heaps reading one cache.
+  // its destructor (two live threads never share a TLS block): an orphan, whose cache is
+  // flushed back to its slabs now.
   for (tiny_heap_t *o = heaps_all; o; o = o->all_next)
-    if (o->tls == t) heap_abandon_locked(o);
+    if (o->tls && o->tls_slot == &tiny_me) abandon_locked(o->tls);
   tiny_heap_t *h = heaps_abandoned;
   if (h) {
     heaps_abandoned = h->abandoned_next;
@@ -323,9 +327,13 @@ static int thread_init(tiny_tls_t *t) {
   } else {
     h = heap_new_locked();
   }
+  tiny_tls_t *t = NULL;
   if (h) {
+    t = &h->cache;
+    memset(t, 0, sizeof *t);  // a heap abandoned without a flush (fork child) drops its cache
     __atomic_store_n(&h->tls, t, __ATOMIC_RELAXED);
     h->tid = tid;
+    h->tls_slot = &tiny_me;
   }
   pthread_mutex_unlock(&heap_list_lock);
   if (!h) return -1;
@@ -341,7 +349,8 @@ static int thread_init(tiny_tls_t *t) {
 #if HAKMEM_LEARNER
   tiny_learn_init(t);
 #endif
-  t->state = TINY_THREAD_ACTIVE;
+  tiny_me = t;
+  tiny_state = TINY_THREAD_ACTIVE;
   return 0;
 }
 
@@ -379,10 +388,10 @@ static void *bin_pop(tiny_bin_t *b, unsigned c) {
 static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out);
 
 void *tiny_alloc_slow(unsigned c) {
-  tiny_tls_t *t = &tiny_tls;
-  if (HAK_UNLIKELY(t->state != TINY_THREAD_ACTIVE)) {
-    if (t->state == TINY_THREAD_DEAD || thread_init(t) != 0) return dead_alloc(c);
+  if (HAK_UNLIKELY(tiny_state != TINY_THREAD_ACTIVE)) {
+    if (tiny_state == TINY_THREAD_DEAD || thread_init() != 0) return dead_alloc(c);
   }
+  tiny_tls_t *t = tiny_me;
   tiny_bin_t *b = &t->bin[c];
   // A ring class allocated through the list (the dynamic class below 8 KiB): the ring may
   // hold blocks the list does not.
@@ -561,12 +570,12 @@ static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **ou
 
 // Returns every depot bundle to the slabs (malloc_trim), so empty SuperSlabs can go.
 void tiny_depot_drain(void) {
-  tiny_tls_t *t = &tiny_tls;
+  tiny_tls_t *t = tiny_me;
   for (unsigned c = DEPOT_FIRST_CLASS; c < TINY_NCLASS; c++) {
     void *h;
     uint32_t k;
     while ((k = depot_get(c, 0, &h)) != 0) {
-      if (t->state == TINY_THREAD_ACTIVE) {
+      if (tiny_state == TINY_THREAD_ACTIVE) {
         pthread_mutex_lock(&t->heap->lock);
         flush_chain(t, t->heap, h, k);
         pthread_mutex_unlock(&t->heap->lock);
@@ -606,13 +615,13 @@ void tiny_free_block_generic(void *p, unsigned c) {
 }
 
 void tiny_free_slow(void *p, unsigned c) {
-  tiny_tls_t *t = &tiny_tls;
-  if (HAK_UNLIKELY(t->state != TINY_THREAD_ACTIVE)) {
-    if (t->state == TINY_THREAD_DEAD || thread_init(t) != 0) {
+  if (HAK_UNLIKELY(tiny_state != TINY_THREAD_ACTIVE)) {
+    if (tiny_state == TINY_THREAD_DEAD || thread_init() != 0) {
       tiny_free_block_generic(p, c);
       return;
     }
   }
+  tiny_tls_t *t = tiny_me;
   tiny_bin_t *b = &t->bin[c];
   if (b->room == 0) {
 #if HAKMEM_LEARNER
@@ -662,13 +671,7 @@ static void heap_abandon_locked(tiny_heap_t *h) {
   n_abandoned++;
 }
 
-// Whether walkers may read the thread cache of h's thread (heap_list_lock held): the
-// caller's own, or a thread that still exists. An orphan's TLS may be reused or unmapped.
-tiny_tls_t *tiny_heap_tls(tiny_heap_t *h) {
-  tiny_tls_t *t = h->tls;
-  if (!t || t == &tiny_tls) return t;
-  return hak_os_thread_alive(h->tid) ? t : NULL;
-}
+tiny_tls_t *tiny_heap_tls(tiny_heap_t *h) { return h->tls; }
 
 // Empties every bin of t into the heap, drains the inbox, releases empty SuperSlabs and
 // abandons the heap. heap_list_lock must be held.
@@ -690,17 +693,18 @@ static void abandon_locked(tiny_tls_t *t) {
 }
 
 void tiny_thread_exit(void) {
-  tiny_tls_t *t = &tiny_tls;
-  if (t->state != TINY_THREAD_ACTIVE) return;
+  if (tiny_state != TINY_THREAD_ACTIVE) return;
+  tiny_tls_t *t = tiny_me;
+  tiny_me = &tiny_none;
+  tiny_state = TINY_THREAD_DEAD;  // later frees go remote, later mallocs to the dead heap
   pthread_mutex_lock(&heap_list_lock);
   abandon_locked(t);
   pthread_mutex_unlock(&heap_list_lock);
-  t->state = TINY_THREAD_DEAD;  // later frees go remote, later mallocs to the dead heap
 }
 
 void tiny_flush_thread_cache(void) {
-  tiny_tls_t *t = &tiny_tls;
-  if (t->state != TINY_THREAD_ACTIVE) return;
+  if (tiny_state != TINY_THREAD_ACTIVE) return;
+  tiny_tls_t *t = tiny_me;
   pthread_mutex_lock(&t->heap->lock);
   for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, t->heap, c, tiny_bin_count(&t->bin[c]));
   for (unsigned c = TINY_RING_FIRST; c < TINY_NCLASS; c++) flush_ring(t, t->heap, c);
@@ -709,10 +713,10 @@ void tiny_flush_thread_cache(void) {
 }
 
 void tiny_collect(void) {
-  if (tiny_tls.state != TINY_THREAD_ACTIVE) return;
-  pthread_mutex_lock(&tiny_tls.heap->lock);
-  drain_inbox(tiny_tls.heap);
-  pthread_mutex_unlock(&tiny_tls.heap->lock);
+  if (tiny_state != TINY_THREAD_ACTIVE) return;
+  pthread_mutex_lock(&tiny_me->heap->lock);
+  drain_inbox(tiny_me->heap);
+  pthread_mutex_unlock(&tiny_me->heap->lock);
 }
 
 // ---------------------------------------------------------------- introspection
@@ -753,8 +757,9 @@ void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg) {
 // Releases what abandoned heaps no longer need (malloc_trim).
 void tiny_trim_abandoned(void) {
   pthread_mutex_lock(&heap_list_lock);
+  // Orphans (attached to a thread that no longer exists): their caches go back now.
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next)
-    if (h->tls && h->tls != &tiny_tls && !hak_os_thread_alive(h->tid)) heap_abandon_locked(h);
+    if (h->tls && h->tls != tiny_me && !hak_os_thread_alive(h->tid)) abandon_locked(h->tls);
   for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
     pthread_mutex_lock(&h->lock);
     drain_inbox(h);
@@ -783,7 +788,27 @@ void tiny_fork_parent(void) {
   pthread_mutex_unlock(&heap_list_lock);
 }
 
+// A remote free is two steps, a CAS that sets the slab's "queued" bit and then the push of
+// the slab onto its owner's inbox, with no lock held between them; a fork in between leaves
+// the child with a slab marked queued but in no inbox, whose blocks nobody would ever drain.
+// The child puts every such slab back in its owner's inbox (single-threaded here).
+static int inbox_holds(tiny_heap_t *h, tiny_slab_t *s) {
+  for (tiny_slab_t *x = atomic_load_explicit(&h->inbox, memory_order_relaxed); x; x = x->inbox_next)
+    if (x == s) return 1;
+  return 0;
+}
+static void requeue_torn_remote_frees(tiny_heap_t *h) {
+  for (superslab_t *ss = h->owned; ss; ss = ss->onext)
+    for (unsigned i = 0; i < ss->nslabs; i++) {
+      tiny_slab_t *s = &ss->slabs[i];
+      if (!(atomic_load_explicit(&s->remote, memory_order_relaxed) & 1) || inbox_holds(h, s)) continue;
+      s->inbox_next = atomic_load_explicit(&h->inbox, memory_order_relaxed);
+      atomic_store_explicit(&h->inbox, s, memory_order_relaxed);
+    }
+}
+
 void tiny_fork_child(void) {
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) requeue_torn_remote_frees(h);
   ss_unlock_all();
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&dead_lock);
@@ -795,7 +820,7 @@ void tiny_fork_child(void) {
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
     tiny_tls_t *t = h->tls;
     if (!t) continue;
-    if (t == &tiny_tls) continue;
+    if (t == tiny_me) continue;
     fold_counters_locked(t);
     heap_abandon_locked(h);
   }
@@ -803,5 +828,5 @@ void tiny_fork_child(void) {
 }
 
 void tiny_fork_child_rename(void) {
-  if (tiny_tls.state == TINY_THREAD_ACTIVE) tiny_tls.heap->tid = hak_os_gettid();
+  if (tiny_state == TINY_THREAD_ACTIVE) tiny_me->heap->tid = hak_os_gettid();
 }

@@ -2,8 +2,12 @@
 //
 // A thread owns one heap (a set of SuperSlabs) while it lives; heaps are never freed, only
 // abandoned at thread exit and adopted by a later thread, so a remote pusher may always
-// dereference a SuperSlab's owner. The thread cache (tiny_tls_t, in TLS) is a singly-linked
-// list plus count per class; the fast paths in tiny.h touch nothing else.
+// dereference a SuperSlab's owner. The thread cache (tiny_tls_t) is a singly-linked list
+// plus count per class; the fast paths in tiny.h touch nothing else. The cache lives inside
+// the heap, not in TLS: the thread's TLS holds only a pointer to it (tiny_me). So a cache
+// stays valid memory after its thread is gone, and a thread that exits without running its
+// key destructor (its first allocation came in the last destructor round) leaves an
+// orphan whose cached blocks are recovered later instead of leaking.
 #ifndef HAKMEM_TINY_HEAP_H
 #define HAKMEM_TINY_HEAP_H
 
@@ -53,7 +57,7 @@ typedef struct tiny_ring {
   void *slot[TINY_RING_MAX];
 } tiny_ring_t;
 
-enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };
+enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };  // tiny_state
 
 #if HAKMEM_LEARNER
 #include "hakmem/tiny/learn_driver.h"
@@ -69,7 +73,6 @@ typedef struct tiny_tls {
 #if HAKMEM_LEARNER
   tiny_learn_t learn;  // per-thread learner (counters on the fast path, decisions on the slow)
 #endif
-  uint8_t state;
 } tiny_tls_t;
 
 typedef struct tiny_heap {
@@ -81,9 +84,12 @@ typedef struct tiny_heap {
   superslab_t *with_free[SS_NKINDS];  // SuperSlabs with unassigned slabs, per kind
   superslab_t *owned;               // every owned SuperSlab
   _Atomic(tiny_slab_t *) inbox;     // slabs with remote frees to drain
-  // Attached thread's cache, NULL when abandoned. Written under the heap-list lock; read
-  // racily (relaxed) by other threads only as a hint that the heap is worth reclaiming.
+  // &cache while a thread is attached, NULL when abandoned. Written under the heap-list
+  // lock; read racily (relaxed) by other threads only as a hint that the heap is worth
+  // reclaiming.
   tiny_tls_t *tls;
+  tiny_tls_t cache;                 // the attached thread's cache (empty while abandoned)
+  tiny_tls_t **tls_slot;            // &tiny_me of the attached thread (orphan detection)
   struct tiny_heap *all_next;       // list of every heap ever created
   struct tiny_heap *abandoned_next;
   uint32_t n_owned;
@@ -100,7 +106,11 @@ typedef struct tiny_heap {
   uint64_t refills, flushes, remote_pushes;  // slow-path event counters for stats
 } tiny_heap_t;
 
-extern HAK_TLS tiny_tls_t tiny_tls;
+// The calling thread's cache: &tiny_none (every capacity 0, so both fast paths fall into
+// the slow path) until the thread's first slow-path call attaches it to a heap.
+extern HAK_TLS tiny_tls_t *tiny_me;
+extern HAK_TLS uint8_t tiny_state;
+extern tiny_tls_t tiny_none;
 
 // Slow paths (heap.c). tiny_alloc_slow sets errno to ENOMEM when it returns NULL.
 void *tiny_alloc_slow(unsigned c);
@@ -109,8 +119,8 @@ void tiny_free_slow(void *p, unsigned c);
 void tiny_free_block_generic(void *p, unsigned c);
 
 // Thread lifecycle. A thread whose TLS destructor never runs (it first allocated in the
-// last destructor round) is an orphan: its heap stays attached until a thread reusing its
-// TLS block, or malloc_trim (thread id gone), detaches it; the blocks in its cache leak.
+// last destructor round) is an orphan: its heap stays attached, cache included, until a
+// thread reusing its TLS block or malloc_trim (thread id gone) flushes and abandons it.
 void tiny_thread_exit(void);
 void tiny_set_exit_hook(void (*register_fn)(void));
 
@@ -125,8 +135,8 @@ typedef struct {
 #endif
 } tiny_totals_t;
 void tiny_totals(tiny_totals_t *out);
-// The thread cache attached to h if walkers may read it: the caller's own, or one of a
-// thread that still exists (call under the heap-list lock, e.g. from tiny_heaps_foreach).
+// The thread cache attached to h, or NULL (call under the heap-list lock, e.g. from
+// tiny_heaps_foreach).
 tiny_tls_t *tiny_heap_tls(tiny_heap_t *h);
 // Iterates every heap (under the heap-list lock).
 void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg);

@@ -34,7 +34,7 @@ TEST(Learner, GrowsAnOverflowingMidCacheAndFreezes) {
   const unsigned c = tiny_class_of(2000);  // stride 2048
   std::thread([&] {
     hak_free(hak_malloc(1));  // initialise this thread's cache (and its learner)
-    tiny_tls_t *t = &tiny_tls;
+    tiny_tls_t *t = tiny_me;
     const uint32_t cap0 = t->bin[c].cap;
     // Bursts: a batch of blocks is allocated and then freed, more than the default cache
     // holds, so a small cache misses on every refill and flushes on the way back.
@@ -66,7 +66,7 @@ TEST(Learner, ShrinksACacheThatAlwaysHits) {
   const unsigned c = tiny_pool_class_of(20000);  // stride 20480
   std::thread([&] {
     hak_free(hak_malloc(1));
-    tiny_tls_t *t = &tiny_tls;
+    tiny_tls_t *t = tiny_me;
     for (int r = 0; r < 300; r++) {
       for (int i = 0; i < 2000; i++) hak_free(hak_malloc(20000));  // one block, always cached
       // Force a slow-path event now and then so the learner gets its ticks: a burst that

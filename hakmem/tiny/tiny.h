@@ -1,6 +1,6 @@
 // tiny.h — the slab engine's inline fast paths: pop/push on the thread cache, nothing else.
-// An uninitialised thread has empty bins with cap 0, so both paths fall into the slow path
-// with no separate "initialised?" test.
+// An uninitialised thread's cache is tiny_none (empty bins with cap 0), so both paths fall
+// into the slow path with no separate "initialised?" test.
 #ifndef HAKMEM_TINY_TINY_H
 #define HAKMEM_TINY_TINY_H
 
@@ -20,16 +20,16 @@ HAK_INLINE void *tiny_mark_alloc(void *p, unsigned c) {
 HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
   tiny_mark_alloc(p, c);
 #if HAKMEM_DEBUG_COUNTERS
-  tiny_tls.allocs[c]++;
+  tiny_me->allocs[c]++;
 #endif
 #if HAKMEM_LEARNER
-  tiny_tls.bin[c].allocs++;
+  tiny_me->bin[c].allocs++;
 #endif
   return p;
 }
 
 HAK_INLINE void *tiny_alloc(unsigned c) {
-  tiny_bin_t *b = &tiny_tls.bin[c];
+  tiny_bin_t *b = &tiny_me->bin[c];
   void *p = b->head;
   if (HAK_UNLIKELY(!p)) return tiny_alloc_slow(c);
   void *next = hak_next_get(p);
@@ -44,7 +44,7 @@ HAK_INLINE void *tiny_alloc(unsigned c) {
 HAK_INLINE void tiny_free_marked(void *p, unsigned c, uint8_t freed) {
   ((uint8_t *)p)[-1] = freed;
   HAK_TRACK_FREE(p, tiny_usable(c));
-  tiny_bin_t *b = &tiny_tls.bin[c];
+  tiny_bin_t *b = &tiny_me->bin[c];
   if (HAK_UNLIKELY(b->room == 0)) {
     tiny_free_slow(p, c);
     return;
@@ -53,7 +53,7 @@ HAK_INLINE void tiny_free_marked(void *p, unsigned c, uint8_t freed) {
   b->head = p;
   b->room--;
 #if HAKMEM_DEBUG_COUNTERS
-  tiny_tls.frees[c]++;
+  tiny_me->frees[c]++;
 #endif
 }
 
@@ -61,14 +61,14 @@ HAK_INLINE void tiny_free(void *p, unsigned c) { tiny_free_marked(p, c, TINY_HDR
 
 // Ring classes (c >= TINY_RING_FIRST): the ring first, then the list.
 HAK_INLINE void *tiny_ring_alloc(unsigned c) {
-  tiny_ring_t *r = &tiny_tls.ring[c - TINY_RING_FIRST];
+  tiny_ring_t *r = &tiny_me->ring[c - TINY_RING_FIRST];
   if (HAK_UNLIKELY(!r->n)) return tiny_alloc(c);
   return tiny_hand_out(r->slot[--r->n], c);
 }
 
 // p as in tiny_free.
 HAK_INLINE void tiny_ring_free(void *p, unsigned c) {
-  tiny_ring_t *r = &tiny_tls.ring[c - TINY_RING_FIRST];
+  tiny_ring_t *r = &tiny_me->ring[c - TINY_RING_FIRST];
   if (HAK_UNLIKELY(r->n >= r->cap)) {
     tiny_free(p, c);
     return;
@@ -77,7 +77,7 @@ HAK_INLINE void tiny_ring_free(void *p, unsigned c) {
   HAK_TRACK_FREE(p, tiny_usable(c));
   r->slot[r->n++] = p;
 #if HAKMEM_DEBUG_COUNTERS
-  tiny_tls.frees[c]++;
+  tiny_me->frees[c]++;
 #endif
 }
 

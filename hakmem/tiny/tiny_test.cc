@@ -1,6 +1,8 @@
 // Slab engine: thread caches, refill/flush counters, remote frees, thread exit, reuse.
 #include <gtest/gtest.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -144,6 +146,44 @@ TEST(Tiny, ObjectsOutliveTheirThreadAndHeapsAreReused) {
   EXPECT_EQ(hak_check_integrity(), 0u);
   hak_stats_t after = Stats();
   EXPECT_EQ(after.heaps, mid.heaps) << "a new thread must reuse an abandoned heap";
+}
+
+// A fork between a remote free's CAS (slab marked queued) and its inbox push: the child must
+// still drain the slab. The torn state is made by hand: the slab's inbox entry is taken
+// away while its queued bit stays set, then the process forks.
+TEST(Tiny, ForkBetweenRemoteFreeCasAndInboxPush) {
+  std::atomic<int> stage{0};
+  void *x = nullptr;
+  std::thread owner([&] {
+    x = hak_malloc(64);
+    stage = 1;
+    while (stage != 2) std::this_thread::yield();
+  });
+  while (stage != 1) std::this_thread::yield();
+  hak_free(x);         // remote free: CAS on the slab's word ...
+  hak_thread_flush();  // ... flushed now, so the slab is queued in the owner's inbox
+  superslab_t *ss = ss_of(x);
+  tiny_slab_t *s = ss_slab_of(ss, x);
+  ASSERT_TRUE(__c11_atomic_load(&s->remote, __ATOMIC_SEQ_CST) & 1) << "the slab is marked queued";
+  tiny_heap_t *h = ss->owner;
+  tiny_slab_t *taken = __c11_atomic_exchange(&h->inbox, nullptr, __ATOMIC_SEQ_CST);  // ... but not in the inbox: the torn state
+  ASSERT_NE(taken, nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    hak_trim(0);  // drains the (now abandoned) owner heap's inbox
+    _exit((__c11_atomic_load(&s->remote, __ATOMIC_SEQ_CST) == 0 && hak_check_integrity() == 0) ? 0 : 1);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  // Parent: put the inbox back as it was and let the owner go.
+  tiny_slab_t *last = taken;
+  while (last->inbox_next) last = last->inbox_next;
+  last->inbox_next = __c11_atomic_load(&h->inbox, __ATOMIC_SEQ_CST);
+  __c11_atomic_store(&h->inbox, taken, __ATOMIC_SEQ_CST);
+  stage = 2;
+  owner.join();
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "the child left the slab's remote frees undrained";
+  EXPECT_EQ(hak_check_integrity(), 0u);
 }
 
 TEST(Tiny, ProducerConsumerStaysBounded) {
