@@ -17,7 +17,14 @@ void front_free_slow(void *p, const char *op);
 
 HAK_INLINE void *front_malloc(size_t size) {
   unsigned c;
-  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) c = tiny_class_of(size);
+  if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) {
+    c = tiny_class_of(size);
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_assume)
+    __builtin_assume(c < 64);  // every class is: the header byte is then 0xa0 | c, no mask
+#endif
+#endif
+  }
   else if (size <= TINY_POOL_MAX) return tiny_ring_alloc(tiny_pool_class_of(size));  // errno set on NULL
   else return front_large_alloc(size, 16);
   return tiny_alloc(c);  // errno set on NULL

@@ -42,8 +42,11 @@ extern "C" {
 #define TINY_HDR_ALIGNED 0x80u
 #define TINY_HDR_MAGIC_MASK 0xe0u
 
-#define TINY_HDR_ALLOC_OF(c) ((uint8_t)(TINY_HDR_ALLOC | ((c)&0x1f)))
-#define TINY_HDR_FREE_OF(c) ((uint8_t)(TINY_HDR_FREE | ((c)&0x1f)))
+// Bit 5 of the class is already set in both state patterns, so masking with 0x3f gives the
+// same byte as keeping the low 5 bits, and a caller that knows c < 64 needs no mask at all.
+#define TINY_HDR_ALLOC_OF(c) ((uint8_t)(TINY_HDR_ALLOC | ((c)&0x3f)))
+#define TINY_HDR_FREE_OF(c) ((uint8_t)(TINY_HDR_FREE | ((c)&0x3f)))
+_Static_assert(TINY_NCLASS <= 64, "class numbers fit the header's 6 bits");
 
 // Written only by tiny_size_class_set_dyn1, at initialisation.
 extern uint32_t tiny_class_stride[TINY_NCLASS];
