@@ -117,7 +117,7 @@ static void case_fork_late_destructors(void) {
   pthread_key_create(&late_key, late_dtor);
   pthread_t sp[2];
   for (int i = 0; i < 2; i++) pthread_create(&sp[i], NULL, late_spawner, NULL);
-  for (int round = 0; round < 3000; round++) {
+  for (int round = 0; round < 1000; round++) {
     pid_t pid = fork();
     CHECK(pid >= 0, "fork");
     if (pid == 0) {
