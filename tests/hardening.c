@@ -372,7 +372,7 @@ static void *stdio_reader(void *arg) {
   FILE *f = fdopen(pipe_fd[0], "r");
   char *buf = NULL;
   size_t cap = 0;
-  while (!stop_stdio) {
+  for (;;) {  // until EOF: the writer's end is closed only after the writer stopped
     if (getline(&buf, &cap, f) < 0) break;
     if (cap > 8192) {  // keep realloc busy
       free(buf);
@@ -401,11 +401,10 @@ static void case_fork_stdio(void) {
     waitpid(pid, NULL, 0);
   }
   stop_stdio = 1;
-  pthread_join(fl, NULL);
-  pthread_cancel(w);
-  pthread_cancel(r);
   pthread_join(w, NULL);
+  close(pipe_fd[1]);
   pthread_join(r, NULL);
+  pthread_join(fl, NULL);
 }
 
 // ---------------------------------------------------------------- 12: mallopt
