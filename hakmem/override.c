@@ -36,6 +36,38 @@ HAK_EXPORT size_t malloc_usable_size(void *p) { return hak_usable_size(p); }
 HAK_EXPORT void free_sized(void *p, size_t n) { hak_free_sized(p, n); }
 HAK_EXPORT void free_aligned_sized(void *p, size_t a, size_t n) { hak_free_aligned_sized(p, a, n); }
 HAK_EXPORT int malloc_trim(size_t pad) { return hak_trim(pad); }
+HAK_EXPORT struct mallinfo2 mallinfo2(void) {
+  struct mallinfo2 mi = {0};
+  hak_stats_t s;
+  s.size = sizeof s;
+  hak_stats_get(&s);
+  mi.arena = s.bytes_mapped;
+  mi.hblks = s.large_live;
+  mi.hblkhd = s.large_live_bytes;
+  // In use: the bytes of blocks in the program's hands, every tier (so it grows with every
+  // allocation, even one served from memory already mapped); free: the rest of the mapping.
+  size_t used = (size_t)(tiny_live_bytes() + s.pool_live_bytes + s.large_live_bytes);
+  mi.uordblks = used;
+  mi.fordblks = mi.arena > used ? mi.arena - used : 0;
+  mi.keepcost = s.superslabs_cached * ((size_t)2 << 20);
+  return mi;
+}
+
+// Deprecated int-sized form of mallinfo2 (values saturate at INT_MAX).
+HAK_EXPORT struct mallinfo mallinfo(void) {
+  struct mallinfo2 m = mallinfo2();
+  struct mallinfo mi = {0};
+#define HAK_SAT(x) ((x) > (size_t)INT_MAX ? INT_MAX : (int)(x))
+  mi.arena = HAK_SAT(m.arena);
+  mi.hblks = HAK_SAT(m.hblks);
+  mi.hblkhd = HAK_SAT(m.hblkhd);
+  mi.fordblks = HAK_SAT(m.fordblks);
+  mi.keepcost = HAK_SAT(m.keepcost);
+  mi.uordblks = HAK_SAT(m.uordblks);
+#undef HAK_SAT
+  return mi;
+}
+
 // glibc's summary lines first (programs and glibc's tests read them), then HAKMEM's report,
 // both to the stderr stream as glibc's malloc_stats does (a program may have replaced
 // `stderr`), with cancellation held off for the duration as glibc does. Not an allocator

@@ -425,6 +425,15 @@ static void case_mallopt(void) {
   void *p = malloc(5 << 20);
   CHECK(p, "malloc after mallopt");
   free(p);
+  // mallinfo2 is HAKMEM's and "in use" grows with blocks served from memory already mapped.
+  struct mallinfo2 m1 = mallinfo2();
+  void *q[19];
+  size_t total = 0;
+  for (int i = 1; i < 20; i++) q[i - 1] = malloc(160 * (size_t)i), total += 160 * (size_t)i;
+  struct mallinfo2 m2 = mallinfo2();
+  CHECK(m2.arena > 0 && m2.uordblks >= m1.uordblks + total, "mallinfo2: arena %zu, in use %zu -> %zu (+%zu allocated)",
+        m2.arena, m1.uordblks, m2.uordblks, total);
+  for (int i = 0; i < 19; i++) free(q[i]);
 }
 
 // ---------------------------------------------------------------- driver

@@ -748,6 +748,27 @@ void tiny_totals(tiny_totals_t *out) {
   pthread_mutex_unlock(&dead_lock);
 }
 
+uint64_t tiny_live_bytes(void) {
+  uint64_t used = 0, parked = 0;
+  pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
+    pthread_mutex_lock(&h->lock);
+    for (superslab_t *ss = h->owned; ss; ss = ss->onext)
+      for (unsigned i = 0; i < ss->nslabs; i++)
+        if (ss->slabs[i].cls != SS_CLASS_NONE) used += (uint64_t)ss->slabs[i].used * ss->slabs[i].stride;
+    pthread_mutex_unlock(&h->lock);
+    tiny_tls_t *t = h->tls;
+    if (!t) continue;
+    for (unsigned c = 0; c < TINY_NCLASS; c++) parked += (uint64_t)tiny_bin_count(&t->bin[c]) * tiny_class_stride[c];
+    for (unsigned i = 0; i < TINY_NRING; i++) parked += (uint64_t)t->ring[i].n * tiny_class_stride[TINY_RING_FIRST + i];
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+  depot_stats_t d;
+  depot_stats_get(&d);
+  parked += d.bytes;
+  return used > parked ? used - parked : 0;
+}
+
 void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg) {
   pthread_mutex_lock(&heap_list_lock);
   for (tiny_heap_t *h = heaps_all; h; h = h->all_next) fn(h, arg);
