@@ -199,6 +199,18 @@ static void pool_reap_orphans(void) {
   pthread_mutex_unlock(&pool_threads_lock);
 }
 
+// A block fresh from the page heap leaves the pool: ENOMEM when there is none.
+static void *pool_hand_out(ph_desc_t *d, int clean, int *fresh) {
+  if (!d) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  void *p = ph_page_of(d);
+  HAK_TRACK_ALLOC(p, pool_usable(d));
+  if (fresh) *fresh = clean;
+  return p;
+}
+
 // Everything but a thread-cache hit: a run of blocks from the page heap into the cache, or
 // a block of its own for sizes the cache does not hold.
 static HAK_NOINLINE void *pool_alloc_slow(size_t size, int *fresh, pool_tls_t *t, uint32_t pages) {
@@ -224,14 +236,7 @@ static HAK_NOINLINE void *pool_alloc_slow(size_t size, int *fresh, pool_tls_t *t
     pages = pool_pages_for(size);
     d = ph_alloc(t ? &t->home : &shared, pages, &clean);
   }
-  if (!d) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  void *p = ph_page_of(d);
-  HAK_TRACK_ALLOC(p, pool_usable(d));
-  if (fresh) *fresh = clean;
-  return p;
+  return pool_hand_out(d, clean, fresh);
 }
 
 void *pool_alloc(size_t size, int *fresh) {
@@ -258,14 +263,7 @@ void *pool_alloc_aligned(size_t size, size_t align, int *fresh) {
   unsigned shared = 0;
   int clean = 0;
   ph_desc_t *d = ph_alloc_aligned(t ? &t->home : &shared, pages, (uint32_t)(align >> PH_PAGE_SHIFT), &clean);
-  if (!d) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  void *p = ph_page_of(d);
-  HAK_TRACK_ALLOC(p, pool_usable(d));
-  if (fresh) *fresh = clean;
-  return p;
+  return pool_hand_out(d, clean, fresh);
 }
 
 ph_desc_t *pool_lookup(void *p, const char **why) {
