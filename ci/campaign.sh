@@ -2,7 +2,8 @@
 # The long runs behind the closing notes (not part of CI): every stress mode for
 # STRESS_SECONDS (default 600) under --config=opt and --config=tsan side by side, then every
 # fuzzer for FUZZ_SECONDS (default 600) with its dictionary, two at a time, new units in a
-# temporary corpus. Logs and a summary go to $1 (default /tmp/hakmem-campaign).
+# corpus. Logs, a summary, crash artifacts ($f-crash-*) and the new corpus units
+# (corpus-new/<fuzzer>/) go to $1 (default /tmp/hakmem-campaign).
 #   bash ci/campaign.sh [out-dir] [stress|fuzz|all]
 set -u
 cd "$(dirname "$0")/.."
@@ -34,7 +35,8 @@ if [ "$what" != stress ]; then
   run_one() {
     local f=$1 corpus work dict=()
     corpus=$(sed -n "/name = \"$f\"/,/)/s/.*corpus = \"\\([a-z_]*\\)\".*/\\1/p" fuzz/BUILD.bazel)
-    work=$(mktemp -d)
+    work=$out/corpus-new/$f   # new units, kept for the nightly workflow's artifact
+    mkdir -p "$work"
     [ -f "fuzz/dict/$corpus.dict" ] && dict=(-dict="fuzz/dict/$corpus.dict")
     if "$BIN/fuzz/$f" -max_total_time="$fsecs" -print_final_stats=1 -artifact_prefix="$out/$f-" "${dict[@]}" "$work" \
       "fuzz/corpus/$corpus" >"$out/fuzz-$f.log" 2>&1; then
@@ -43,7 +45,6 @@ if [ "$what" != stress ]; then
     else
       echo "$f: CRASH (see $out/fuzz-$f.log)"
     fi
-    rm -rf "$work"
   }
   set -- $fuzzers
   while [ $# -gt 0 ]; do

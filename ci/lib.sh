@@ -5,6 +5,16 @@ CI_PASSED=${CI_PASSED:-0}
 CI_FAILED=${CI_FAILED:-0}
 CI_LOG_DIR=${CI_LOG_DIR:-$(mktemp -d /tmp/hakmem-ci.XXXXXX)}
 mkdir -p "$CI_LOG_DIR"
+# CI_ONLY=name1,name2 (or run_all.sh --only=...): run only the named steps; the GitHub
+# workflows use it to spread the matrix over jobs that each call the same script.
+CI_ONLY=${CI_ONLY:-}
+
+# ci_want NAME: true when step NAME is to run.
+ci_want() {
+  [ -z "$CI_ONLY" ] && return 0
+  case ",$CI_ONLY," in *",$1,"*) return 0 ;; esac
+  return 1
+}
 
 # Counts per-target result lines of a `bazel test` log (adds to the totals).
 ci_count_bazel() {
@@ -19,6 +29,7 @@ ci_count_bazel() {
 # no per-target lines counts as one failure.
 ci_bazel_test() {
   local name=$1; shift
+  ci_want "$name" || return 0
   local log="$CI_LOG_DIR/$name.log" t0=$SECONDS rc
   echo "::: $name: ./bazelw test $*"
   ./bazelw test "$@" >"$log" 2>&1; rc=$?
@@ -32,6 +43,7 @@ ci_bazel_test() {
 # ci_check NAME COMMAND... : a non-Bazel check that counts as one test target.
 ci_check() {
   local name=$1; shift
+  ci_want "$name" || return 0
   local log="$CI_LOG_DIR/$name.log" t0=$SECONDS
   echo "::: $name: $*"
   if "$@" >"$log" 2>&1; then

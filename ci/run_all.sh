@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
 # The whole CI matrix. Ends with one line "N passed, M failed" (test targets across every
-# step) and exits non-zero if anything failed. Quick mode (CI_QUICK=1) skips the slow steps.
+# step) and exits non-zero if anything failed.
+#   bash ci/run_all.sh [--only=step1,step2] [--list]
+# --only runs the named steps alone (the names --list prints; the GitHub workflows call this
+# script once per matrix job). Logs go to $CI_LOG_DIR (a temporary directory).
 set -u
 cd "$(dirname "$0")/.."
+for a in "$@"; do
+  case $a in
+    --only=*) export CI_ONLY=${a#*=} ;;
+    --list) sed -n 's/^ *ci_\(bazel_test\|check\) \([a-z0-9_]*\) .*/\2/p' "$0"; exit 0 ;;
+    *) echo "run_all.sh: unknown argument $a" >&2; exit 2 ;;
+  esac
+done
+if [ -n "${CI_ONLY:-}" ]; then
+  known=$(bash "$0" --list)
+  for n in ${CI_ONLY//,/ }; do
+    echo "$known" | grep -qx "$n" || { echo "run_all.sh: unknown step $n (see --list)"; echo "0 passed, 1 failed"; exit 1; }
+  done
+fi
 source ci/lib.sh
 t_start=$SECONDS
 
@@ -38,7 +54,13 @@ ci_check tsan_gate_catches_race ci/tsan_gate.sh --seconds-per-mode=3 --expect-ra
 # 7. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
 ci_check consumer_workspace ci/consumer.sh
 ci_check preload_programs ci/preload_smoke.sh
-# 8. glibc's own malloc tests (Debian's source package, built outside the repository) under
+# 8. Offline checks of what runs elsewhere: BUILD/.bzl files pass buildifier, the GitHub
+#    workflows pass actionlint (and both linters fail on a planted defect); the OSS-Fuzz /
+#    ClusterFuzzLite build script as the base-builder image calls it, address and undefined,
+#    every fuzzer run on its seed corpus.
+ci_check lint ci/lint.sh
+ci_check oss_fuzz_build ci/oss_fuzz_check.sh address undefined
+# 9. glibc's own malloc tests (Debian's source package, built outside the repository) under
 #    LD_PRELOAD=libhakmem.so.
 ci_check glibc_malloc_tests ci/glibc_malloc_tests.sh
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The TSan gate: runs every stress mode under ThreadSanitizer.
 #   ci/tsan_gate.sh [--seconds-per-mode=N] [--threads=N] [--auto] [--expect-race] [bazel flags...]
-# --auto: 10 s per mode normally, 60 s per mode when the change (HEAD vs HEAD~1, or the
-#         working tree) touches the lock-free code listed below.
+# --auto: 10 s per mode normally, 60 s per mode when the change (HEAD vs $TSAN_GATE_BASE,
+#         default HEAD~1, or the working tree) touches the lock-free code listed below.
 # --expect-race: succeed only if TSan reports a race (used with --//cfg:inject_bug=remote_race
 #         to prove the gate can fail).
 set -u
@@ -21,7 +21,7 @@ for a in "$@"; do
   esac
 done
 if [ "$auto" = 1 ]; then
-  changed=$( (git diff --name-only HEAD~1 HEAD 2>/dev/null; git diff --name-only HEAD 2>/dev/null) | sort -u)
+  changed=$( (git diff --name-only "${TSAN_GATE_BASE:-HEAD~1}" HEAD 2>/dev/null; git diff --name-only HEAD 2>/dev/null) | sort -u)
   for f in $LOCKFREE_FILES; do
     if echo "$changed" | grep -qx "$f"; then secs=60; echo "tsan_gate: $f changed: long gate"; fi
   done

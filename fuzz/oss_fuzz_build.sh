@@ -20,7 +20,7 @@ done
 for harness in fuzz/*_fuzzer.c; do
   name=$(basename "$harness" .c)
   $CC $CFLAGS -std=c11 -I. -c "$harness" -o "$WORK/obj/$name.o"
-  ${CXX:-clang++} $CFLAGS "$WORK/obj/$name.o" "${objs[@]}" $LIB_FUZZING_ENGINE -lpthread -o "$OUT/$name"
+  ${CXX:-clang++} ${CXXFLAGS:-$CFLAGS} "$WORK/obj/$name.o" "${objs[@]}" $LIB_FUZZING_ENGINE -lpthread -o "$OUT/$name"
   corpus=$(sed -n "/name = \"$name\"/,/)/s/.*corpus = \"\\([a-z_]*\\)\".*/\\1/p" fuzz/BUILD.bazel)
   if [ -n "$corpus" ] && [ -d "fuzz/corpus/$corpus" ]; then
     (cd "fuzz/corpus/$corpus" && zip -q -r "$OUT/${name}_seed_corpus.zip" .) 2>/dev/null ||

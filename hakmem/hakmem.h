@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The release this header belongs to; //:install writes it into hakmem.pc.
+#define HAKMEM_VERSION_MAJOR 0
+#define HAKMEM_VERSION_MINOR 3
+#define HAKMEM_VERSION_PATCH 0
+
 #ifdef __cplusplus
 extern "C" {
 #endif

