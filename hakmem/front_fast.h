@@ -1,9 +1,10 @@
 // front_fast.h — the inline fast paths of malloc and free, shared by the hak_* API
-// (front.c) and the malloc override (override.c) so neither adds a call or jump.
+// (api.c) and the malloc override (override.c) so neither adds a call or jump.
 // Everything that is not a thread-cache hit leaves through a tail call to front.c.
 #ifndef HAKMEM_FRONT_FAST_H
 #define HAKMEM_FRONT_FAST_H
 
+#include "hakmem/front.h"
 #include "hakmem/internal.h"
 #include "hakmem/registry.h"
 #include "hakmem/tiny/tiny.h"
@@ -11,9 +12,6 @@
 #ifndef HAKMEM_CHECKED
 #define HAKMEM_CHECKED 0
 #endif
-
-void *front_large_alloc(size_t size, size_t align);
-void front_free_slow(void *p, const char *op);
 
 HAK_INLINE void *front_malloc(size_t size) {
   unsigned c;

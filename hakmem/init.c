@@ -1,8 +1,8 @@
 // init.c — process-wide initialisation, below every tier. Runs inside the first malloc, so
 // it must not allocate: the environment is read from `environ`, and a re-entrant call from
-// the initialising thread returns at once with the defaults in place. The core library's
-// part (fork handlers, exit report) is reached through a weak hook so the tiers can call
-// hak_global_init without depending on the core library.
+// the initialising thread returns at once with the defaults in place. The modules above
+// (size classes, fork handlers, exit report) register their steps with HAK_INIT_STEP, so
+// the tiers can call hak_global_init without this file knowing any of them.
 #include "hakmem/init.h"
 
 #include <sched.h>
@@ -15,7 +15,21 @@
 
 extern char **environ;
 
-void hak_core_init(void) __attribute__((weak));
+// Bounds of the hak_init_steps section (the linker defines them when any step exists).
+extern const hak_init_step_t __start_hak_init_steps[] __attribute__((weak));
+extern const hak_init_step_t __stop_hak_init_steps[] __attribute__((weak));
+
+// Once per address space: a child that re-runs init (its parent forked mid-init) must not
+// register fork handlers or exit reports twice.
+static int steps_started;
+
+static void run_steps(void) {
+  if (steps_started || !__start_hak_init_steps) return;
+  steps_started = 1;
+  for (int order = 0; order < HAK_INIT_ORDERS; order++)
+    for (const hak_init_step_t *s = __start_hak_init_steps; s < __stop_hak_init_steps; s++)
+      if (s->order == order) s->fn();
+}
 
 // State word: 0 = not started, DONE = finished, else (pid << 1) | 1 = running in process pid.
 // Keeping the pid lets a forked child that inherited "running" (the initialising thread
@@ -26,7 +40,7 @@ static HAK_TLS int init_owner;
 static void run_init(void) {
   init_owner = 1;
   hak_config_load(environ);
-  if (hak_core_init) hak_core_init();
+  run_steps();
   atomic_store_explicit(&hak_init_state, HAK_INIT_DONE, memory_order_release);
   init_owner = 0;
 }

@@ -10,6 +10,20 @@
 extern "C" {
 #endif
 
+// Registered initialisation: a module that needs work done once per process, after the
+// configuration is read and before the first allocation is served, declares
+//   HAK_INIT_STEP(HAK_INIT_TIER, my_init);
+// The steps live in one linker section that hak_global_init walks, lowest order first, so
+// nothing below calls up into the modules that register (no weak hooks, no call circles).
+enum { HAK_INIT_TIER = 0, HAK_INIT_CORE = 1, HAK_INIT_ORDERS = 2 };
+typedef struct {
+  int order;
+  void (*fn)(void);
+} hak_init_step_t;
+#define HAK_INIT_STEP(ord, func)                                                                           \
+  static const hak_init_step_t hak_init_step_##func                                                        \
+      __attribute__((used, section("hak_init_steps"), aligned(sizeof(void *)))) = {(ord), (func)}
+
 // Every call after the first is one load and a predicted branch (inline).
 #define HAK_INIT_DONE ((uint64_t)2)
 extern _Atomic uint64_t hak_init_state;

@@ -1,16 +1,15 @@
-// lifecycle.c — the core library's share of process initialisation (called once from
-// hak_global_init): fork handlers and the HAKMEM_STATS exit report.
+// lifecycle.c — the core library's share of process initialisation (an init step run once
+// by hak_global_init): fork handlers and the HAKMEM_STATS exit report.
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "hakmem/config.h"
 #include "hakmem/hakmem.h"
+#include "hakmem/init.h"
 #include "hakmem/large/large.h"
 #include "hakmem/pool/pool.h"
 #include "hakmem/timing.h"
 #include "hakmem/tiny/heap.h"
-
-void hak_core_init(void);
 
 // ---------------------------------------------------------------- lock hierarchy
 //
@@ -70,16 +69,11 @@ static void fork_child(void) {
 
 static void stats_at_exit(void) { hak_stats_print(hak_cfg.stats == 2); }
 
-void hak_core_init(void) {
-  // Once per address space: a child that re-runs init (its parent forked mid-init) must not
-  // register the handlers twice.
-  static int registered;
-  if (registered) return;
-  registered = 1;
-  tiny_size_class_init();
+static void lifecycle_init(void) {
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (hak_cfg.stats) atexit(stats_at_exit);
 #if defined(HAKMEM_TIMING_BUILD) && HAKMEM_TIMING_BUILD
   if (hak_cfg.timing) atexit(hak_timing_print);
 #endif
 }
+HAK_INIT_STEP(HAK_INIT_CORE, lifecycle_init);

@@ -2,7 +2,7 @@
 // Never allocates: /proc is read with open/read into stack buffers.
 #define _GNU_SOURCE
 #include "hakmem/os.h"
-#include "hakmem/log.h"
+#include "hakmem/format.h"
 #include "hakmem/track.h"
 
 #include <errno.h>

@@ -169,6 +169,19 @@ large_hdr_t *large_lookup(void *p) {
   return h;
 }
 
+large_hdr_t *large_resolve(void *p, const char **why) {
+  large_hdr_t *h = large_lookup(p);
+  if (!h) {
+    *why = "interior pointer or corrupted header of a large block";
+    return NULL;
+  }
+  if (h->state != 1) {
+    *why = "double free (large block is already free)";
+    return NULL;
+  }
+  return h;
+}
+
 static void unmap_block(large_hdr_t *h) {
   void *base = h->base;
   size_t sz = h->map_size;
@@ -194,7 +207,7 @@ static void large_free_impl(large_hdr_t *h) {
   st.frees++;
   if (h->bucket != UINT32_MAX && h->map_size <= cap) {
     // Make room by unmapping the least recently freed blocks: a size the program has moved
-    // on from should not keep the cache full (the seeds' sweep from 1 MiB to 4 MiB).
+    // on from should not keep the cache full (e.g. a sweep from 1 MiB to 4 MiB).
     while (st.cached_bytes + h->map_size > cap) {
       large_hdr_t *v = cache_evict_oldest();
       st.cached--;

@@ -32,6 +32,9 @@ _Static_assert(sizeof(large_hdr_t) == LARGE_HDR, "header is 64 bytes");
 void *large_alloc(size_t size, size_t align, int *fresh);
 // Returns the header of user pointer p, or NULL if p is not a live large block's pointer.
 large_hdr_t *large_lookup(void *p);
+// As large_lookup, for a pointer being freed or resized: NULL for anything but a live large
+// block, with *why naming what p is (interior/corrupted, double free).
+large_hdr_t *large_resolve(void *p, const char **why);
 // Bytes from the user pointer to the end of the mapping.
 size_t large_usable(const large_hdr_t *h);
 void large_free(large_hdr_t *h);

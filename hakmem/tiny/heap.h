@@ -17,6 +17,8 @@
 
 #include "hakmem/internal.h"
 #include "hakmem/tiny/superslab.h"
+#include "hakmem/tiny/size_class.h"
+#include "hakmem/track.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,7 +46,7 @@ typedef struct tiny_bin {
 HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->room; }
 
 // Ring: a small array of free blocks in front of the list (LIFO) of each class of 8 KiB and
-// up (the seeds' "Pool TLS ring"). Popping from an array hands out a block without loading
+// up. Popping from an array hands out a block without loading
 // its link, a cache miss when the block's line went cold since its free, which blocks of
 // these sizes usually have. Frees fill the ring first and overflow into the list; allocation
 // falls back to the list when the ring is empty. cap 0 (uninitialised thread, or
@@ -112,6 +114,25 @@ extern HAK_TLS tiny_tls_t *tiny_me;
 extern HAK_TLS uint8_t tiny_state;
 extern tiny_tls_t tiny_none;
 
+// p, a free block of class c leaving a cache, becomes the user's: header and sanitizer state.
+HAK_INLINE void *tiny_mark_alloc(void *p, unsigned c) {
+  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+  return p;
+}
+
+// A thread-cache hit (list or ring) handed out: marked, and counted where counters exist.
+HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
+  tiny_mark_alloc(p, c);
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_me->allocs[c]++;
+#endif
+#if HAKMEM_LEARNER
+  tiny_me->bin[c].allocs++;
+#endif
+  return p;
+}
+
 // Slow paths (heap.c). tiny_alloc_slow sets errno to ENOMEM when it returns NULL.
 void *tiny_alloc_slow(unsigned c);
 void tiny_free_slow(void *p, unsigned c);
@@ -149,6 +170,11 @@ void tiny_flush_thread_cache(void);
 void tiny_collect(void);
 // Returns every bundle of the mid classes' depot to the slabs (malloc_trim, tests).
 void tiny_depot_drain(void);
+// Releases what abandoned heaps no longer need (their caches, empty SuperSlabs).
+void tiny_trim_abandoned(void);
+// malloc_trim for the slab engine: depot, abandoned heaps, SuperSlab cache (in that order);
+// the bytes returned to the OS. Call after this thread's caches were flushed.
+size_t tiny_trim(void);
 
 // fork support, in the lock order of lifecycle.c: heap list, dead-thread heap, every heap
 // (list order), then the SuperSlab cache.

@@ -1,6 +1,6 @@
 // learn_driver.h — the per-thread learner of the slab engine (builds with
 // --//cfg:learner=true, enabled at run time by HAKMEM_LEARN=1). It tunes the mid classes
-// (20..43: 1 KiB – 64 KiB), the seeds' "Mid" band:
+// (20..43: 1 KiB – 64 KiB), the mid band:
 //   * each class's thread-cache capacity toward HAKMEM_TARGET_HIT_MID (hak_capctl_t);
 //   * W_MAX, the round-up a miss may take from a larger class's cache (hak_canary_t);
 //   * the refill batch (a quarter, half or all of the capacity), chosen by ELO (hak_elo_t).

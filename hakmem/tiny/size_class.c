@@ -2,6 +2,7 @@
 #include "hakmem/tiny/size_class.h"
 
 #include "hakmem/config.h"
+#include "hakmem/init.h"
 #include "hakmem/log.h"
 
 uint32_t tiny_class_stride[TINY_NCLASS] = {
@@ -66,9 +67,11 @@ int tiny_size_class_set_dyn1(size_t max_request) {
   return 0;
 }
 
+// Before any block exists: an init step of the tier (order HAK_INIT_TIER).
 void tiny_size_class_init(void) {
   if (!hak_cfg.mid_dyn1) return;
   if (tiny_size_class_set_dyn1((size_t)hak_cfg.mid_dyn1) != 0)
     hak_log("hakmem: HAKMEM_MID_DYN1=%ld ignored: accepted 0 (off) or %d..%d", hak_cfg.mid_dyn1, TINY_DYN1_MIN,
             TINY_DYN1_MAX);
 }
+HAK_INIT_STEP(HAK_INIT_TIER, tiny_size_class_init);

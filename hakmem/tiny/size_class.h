@@ -5,7 +5,7 @@
 // spare bytes in front of it). So a class with stride S serves requests up to S-1 bytes.
 //   header = 0xa0 | class  while the block is allocated
 //   header = 0xe0 | class  while it is free (in a thread cache, slab list or remote queue)
-//   header = 0x80          marks an aligned interior pointer (see hak_aligned in front.c)
+//   header = 0x80          marks an aligned interior pointer (tiny_aligned_mark in tiny.h)
 //
 // Classes 0..19 are the Tiny tier (requests up to 1023 B; class 20, stride 1280, takes
 // 1024..1279). Classes 20..31 reach 8191 B and classes 32..43 (strides 10–64 KiB, in 512 KiB
@@ -53,7 +53,7 @@ extern uint32_t tiny_class_stride[TINY_NCLASS];
 extern uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
 extern uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1];
 
-// DYN1 (the seeds' dynamic mid class): one extra class with a stride chosen at start-up,
+// DYN1 (a dynamic mid class): one extra class with a stride chosen at start-up,
 // for a program whose hot request size falls badly between two fixed classes (e.g. larson
 // with 13–15 KB objects). It serves requests up to max_request wherever the tables' grain
 // (16 B below 8 KiB, 1 KiB above) lets it be tighter than the fixed class; 0 turns it off.

@@ -9,7 +9,7 @@
 // Ownership: a SuperSlab belongs to one heap (heap.h) while it is in use; only that heap's
 // thread touches the non-atomic fields. Other threads only push to a slab's `remote` word.
 //
-// Counter invariants (checked by tiny_check, see check.c):
+// Counter invariants (checked by hak_check_integrity, check.c):
 //   per slab:       used + free_count == carved <= capacity
 //   per SuperSlab:  active == sum(used); nonempty[c] bit i <=> slab i has class c and
 //                   (free_count > 0 or carved < capacity); free_mask bit i <=> slab i unassigned

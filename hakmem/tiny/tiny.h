@@ -9,25 +9,6 @@
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/track.h"
 
-// p, a free block of class c leaving a cache, becomes the user's: header and sanitizer state.
-HAK_INLINE void *tiny_mark_alloc(void *p, unsigned c) {
-  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
-  HAK_TRACK_ALLOC(p, tiny_usable(c));
-  return p;
-}
-
-// A thread-cache hit (list or ring) handed out: marked, and counted where counters exist.
-HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
-  tiny_mark_alloc(p, c);
-#if HAKMEM_DEBUG_COUNTERS
-  tiny_me->allocs[c]++;
-#endif
-#if HAKMEM_LEARNER
-  tiny_me->bin[c].allocs++;
-#endif
-  return p;
-}
-
 HAK_INLINE void *tiny_alloc(unsigned c) {
   tiny_bin_t *b = &tiny_me->bin[c];
   void *p = b->head;
@@ -79,6 +60,19 @@ HAK_INLINE void tiny_ring_free(void *p, unsigned c) {
 #if HAKMEM_DEBUG_COUNTERS
   tiny_me->frees[c]++;
 #endif
+}
+
+// Pointer validation (validate.c). 1 and the block start and class when p is an allocated
+// block of the slab engine, or an aligned pointer inside one (tiny_aligned_mark); else 0
+// and *why names what p is.
+int tiny_resolve(void *p, void **block, unsigned *cls, const char **why);
+
+// Marks q, an aligned pointer inside block u (u + 16 <= q < u + stride), so that free and
+// tiny_resolve find u: header byte TINY_HDR_ALIGNED and the distance back at q - 8.
+HAK_INLINE void tiny_aligned_mark(uint8_t *u, uint8_t *q) {
+  if (q == u) return;
+  q[-1] = TINY_HDR_ALIGNED;
+  *(uint32_t *)(q - 8) = (uint32_t)(q - u);
 }
 
 #endif
