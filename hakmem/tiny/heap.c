@@ -59,6 +59,25 @@ static uint64_t dead_refilled, dead_flushed;  // dead_lock
     (node)->nx = (node)->pv = NULL;            \
   } while (0)
 
+#if HAKMEM_LEARNER
+// Sets bin c's capacity, flushing blocks the new capacity has no room for.
+static void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
+
+// The learner's window, when one is due: this thread's counters in, capacities out (the
+// learner sees only tiny_learn_t, see learn_driver.h).
+static void learn_tick(tiny_tls_t *t) {
+  tiny_learn_t *L = &t->learn;
+  if (!tiny_learn_due(L)) return;
+  for (unsigned c = 0; c < TINY_NCLASS; c++) {
+    L->allocs[c] = t->bin[c].allocs;
+    L->cap_want[c] = t->bin[c].cap;
+  }
+  tiny_learn_window(L);
+  for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++)
+    if (L->cap_want[c] != t->bin[c].cap) tiny_bin_set_cap(t, c, L->cap_want[c]);
+}
+#endif
+
 static void avail_link(tiny_heap_t *h, superslab_t *ss, unsigned c) {
   if (ss->in_avail[c]) return;
   ss->in_avail[c] = 1;
@@ -346,7 +365,9 @@ static int thread_init(void) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
   for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.pool_ring_cap;
 #if HAKMEM_LEARNER
-  tiny_learn_init(t);
+  uint32_t caps[TINY_NCLASS];
+  for (unsigned c = 0; c < TINY_NCLASS; c++) caps[c] = t->bin[c].cap;
+  tiny_learn_init(&t->learn, caps);
 #endif
   tiny_me = t;
   tiny_state = TINY_THREAD_ACTIVE;
@@ -401,7 +422,7 @@ void *tiny_alloc_slow(unsigned c) {
 #if HAKMEM_LEARNER
   if (!b->head) {
     t->learn.misses[c]++;
-    tiny_learn_tick(t);
+    learn_tick(t);
     // W_MAX: serve the miss from a larger class's cache when that block is at most W_MAX
     // times this class's size (memory traded for a refill, only as the learner decided).
     for (unsigned c2 = c + 1; t->learn.wmax_pct > 100 && c2 < TINY_NFIXED &&
@@ -590,7 +611,7 @@ void tiny_depot_drain(void) {
 }
 
 #if HAKMEM_LEARNER
-void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
+static void tiny_bin_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
   tiny_bin_t *b = &t->bin[c];
   uint32_t count = tiny_bin_count(b);
   if (count > cap) {
@@ -624,7 +645,7 @@ void tiny_free_slow(void *p, unsigned c) {
   tiny_bin_t *b = &t->bin[c];
   if (b->room == 0) {
 #if HAKMEM_LEARNER
-    tiny_learn_tick(t);
+    learn_tick(t);
     if (b->room == 0) {  // the tick may have resized the bin
 #endif
     HAK_TIME_START(t0);

@@ -1,6 +1,8 @@
-// learn_driver.c — feeds the slab engine's per-thread counters to the learner and applies
-// its decisions (see learn_driver.h). Compiled only with --//cfg:learner=true.
-#include "hakmem/tiny/heap.h"
+// learn_driver.c — turns the slab engine's per-thread counters into the learner's decisions
+// (see learn_driver.h). It sees only tiny_learn_t: the heap copies the counters in and
+// applies the capacities out, so this file knows nothing of heaps or thread caches.
+// Compiled only with --//cfg:learner=true.
+#include "hakmem/tiny/learn_driver.h"
 
 #if HAKMEM_LEARNER
 
@@ -13,13 +15,12 @@ void tiny_learn_set_clock(uint64_t (*now_ms)(void)) { learn_clock = now_ms ? now
 
 static const uint32_t refill_divs[3] = {4, 2, 1};
 
-void tiny_learn_init(tiny_tls_t *t) {
-  tiny_learn_t *L = &t->learn;
+void tiny_learn_init(tiny_learn_t *L, const uint32_t *caps) {
   L->on = hak_cfg.learn != 0;
   L->wmax_pct = 100;
   L->refill_div = 2;
   if (!L->on) return;
-  for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++) hak_capctl_init(&L->cap[c], t->bin[c].cap);
+  for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++) hak_capctl_init(&L->cap[c], caps[c]);
   hak_canary_init(&L->canary, 100);
   if (!hak_cfg.wmax_learn) L->canary.frozen = 1;
   else if (!hak_cfg.wmax_canary) {  // no trials: the first candidate is simply used
@@ -32,8 +33,8 @@ void tiny_learn_init(tiny_tls_t *t) {
   L->window_start_ms = learn_clock();
 }
 
-static void window(tiny_tls_t *t, uint64_t now) {
-  tiny_learn_t *L = &t->learn;
+void tiny_learn_window(tiny_learn_t *L) {
+  uint64_t now = L->due_ms;
   uint32_t win = (uint32_t)hak_cfg.learn_window_ms;
   hak_capctl_params_t p = {
       .target_permille = (uint32_t)hak_cfg.target_hit_mid,
@@ -48,14 +49,13 @@ static void window(tiny_tls_t *t, uint64_t now) {
   uint64_t all_allocs = 0, all_misses = 0;
   int all_frozen = 1;
   for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++) {
-    uint64_t a = t->bin[c].allocs - L->last_allocs[c], m = L->misses[c] - L->last_misses[c];
-    L->last_allocs[c] = t->bin[c].allocs;
+    uint64_t a = L->allocs[c] - L->last_allocs[c], m = L->misses[c] - L->last_misses[c];
+    L->last_allocs[c] = L->allocs[c];
     L->last_misses[c] = L->misses[c];
     all_allocs += a;
     all_misses += m;
     if (!a && !L->cap[c].pend_allocs) continue;  // an idle class neither learns nor blocks freezing
-    uint32_t cap = hak_capctl_step(&L->cap[c], &p, a, m);
-    if (cap != t->bin[c].cap) tiny_bin_set_cap(t, c, cap);
+    L->cap_want[c] = hak_capctl_step(&L->cap[c], &p, a, m);
     all_frozen &= L->cap[c].frozen;
   }
   if (all_allocs >= p.min_samples) {
@@ -72,13 +72,14 @@ static void window(tiny_tls_t *t, uint64_t now) {
   L->window_start_ms = now;
 }
 
-void tiny_learn_tick(tiny_tls_t *t) {
-  tiny_learn_t *L = &t->learn;
-  if (!L->on || L->frozen) return;
-  if (++L->ticks < 16) return;  // the clock is read every 16th slow-path event at most
+int tiny_learn_due(tiny_learn_t *L) {
+  if (!L->on || L->frozen) return 0;
+  if (++L->ticks < 16) return 0;  // the clock is read every 16th slow-path event at most
   L->ticks = 0;
   uint64_t now = learn_clock();
-  if (now - L->window_start_ms >= (uint64_t)hak_cfg.learn_window_ms) window(t, now);
+  if (now - L->window_start_ms < (uint64_t)hak_cfg.learn_window_ms) return 0;
+  L->due_ms = now;
+  return 1;
 }
 
 #endif  // HAKMEM_LEARNER

@@ -24,7 +24,9 @@ typedef struct tiny_learn {
   // (fast-path allocations are counted in tiny_bin_t.allocs, the only fast-path cost)
   uint64_t misses[TINY_NCLASS];  // slow-path refills
   uint64_t last_allocs[TINY_NCLASS], last_misses[TINY_NCLASS];
-  uint64_t window_start_ms;
+  uint64_t allocs[TINY_NCLASS];    // in: fast-path allocations per class (copied by the heap)
+  uint32_t cap_want[TINY_NCLASS];  // out: the capacity each class should have
+  uint64_t window_start_ms, due_ms;
   uint32_t ticks;
   uint32_t wmax_pct;   // W_MAX in force (x100)
   uint32_t refill_div; // refill batch = cap / refill_div
@@ -36,13 +38,15 @@ typedef struct tiny_learn {
   hak_elo_t elo;
 } tiny_learn_t;
 
-struct tiny_tls;
-// Called from the slow paths (refill and flush) of this thread.
-void tiny_learn_tick(struct tiny_tls *t);
-// Starts learning for a new thread cache (caps already set from the defaults).
-void tiny_learn_init(struct tiny_tls *t);
-// Sets bin c's capacity, flushing blocks the new capacity has no room for (heap.c).
-void tiny_bin_set_cap(struct tiny_tls *t, unsigned c, uint32_t cap);
+// The narrow interface between the slab engine and its learner: the heap owns the bins,
+// the learner owns tiny_learn_t. Starts learning for a new thread cache whose classes have
+// capacities caps[] (the defaults).
+void tiny_learn_init(tiny_learn_t *L, const uint32_t *caps);
+// Called from the slow paths (refill and flush): 1 when a window is due; the heap then
+// copies its per-class allocation counters into L->allocs, calls tiny_learn_window, and
+// applies L->cap_want[c] to every learned class (flushing what no longer fits).
+int tiny_learn_due(tiny_learn_t *L);
+void tiny_learn_window(tiny_learn_t *L);
 // Tests inject a clock (milliseconds); NULL restores the monotonic clock.
 void tiny_learn_set_clock(uint64_t (*now_ms)(void));
 
