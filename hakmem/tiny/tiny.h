@@ -62,11 +62,6 @@ HAK_INLINE void tiny_ring_free(void *p, unsigned c) {
 #endif
 }
 
-// Pointer validation (validate.c). 1 and the block start and class when p is an allocated
-// block of the slab engine, or an aligned pointer inside one (tiny_aligned_mark); else 0
-// and *why names what p is.
-int tiny_resolve(void *p, void **block, unsigned *cls, const char **why);
-
 // Marks q, an aligned pointer inside block u (u + 16 <= q < u + stride), so that free and
 // tiny_resolve find u: header byte TINY_HDR_ALIGNED and the distance back at q - 8.
 HAK_INLINE void tiny_aligned_mark(uint8_t *u, uint8_t *q) {

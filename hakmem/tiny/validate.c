@@ -2,7 +2,9 @@
 // an assigned slab whose header byte says "allocated" (every build, every free that leaves
 // the inline fast path), and the aligned-block marker written by tiny_aligned_mark. Each
 // rejection names what the pointer is, for the one-line report.
-#include "hakmem/tiny/tiny.h"
+#include "hakmem/tiny/validate.h"
+
+#include "hakmem/tiny/heap.h"
 
 // Whether p is the start of a carved block of slab s.
 static int slab_is_block_start(const tiny_slab_t *s, const void *p) {
