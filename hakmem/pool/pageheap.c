@@ -10,7 +10,7 @@
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
-ph_shard_t ph_shards[PH_NSHARDS] = {
+static ph_shard_t ph_shards[PH_NSHARDS] = {
     {.lock = PTHREAD_MUTEX_INITIALIZER},
     {.lock = PTHREAD_MUTEX_INITIALIZER},
     {.lock = PTHREAD_MUTEX_INITIALIZER},
@@ -476,4 +476,39 @@ void ph_lock_all(void) {
 }
 void ph_unlock_all(void) {
   for (unsigned i = PH_NSHARDS; i-- > 0;) pthread_mutex_unlock(&ph_shards[i].lock);
+}
+
+void ph_stats_get(ph_stats_t *out) {
+  ph_stats_t s = {0};
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    pthread_mutex_lock(&sh->lock);
+    s.arenas += sh->narenas;
+    s.live_blocks += sh->live_blocks;
+    s.live_bytes += sh->live << PH_PAGE_SHIFT;
+    s.free_dirty_bytes += sh->free_dirty << PH_PAGE_SHIFT;
+    s.free_clean_bytes += sh->free_clean << PH_PAGE_SHIFT;
+    s.allocs += sh->allocs;
+    s.frees += sh->frees;
+    s.steals += sh->steals;
+    s.maps += sh->maps;
+    s.unmaps += sh->unmaps;
+    s.madvise_calls += sh->madvise_calls;
+    s.released_bytes += sh->released_pages << PH_PAGE_SHIFT;
+    pthread_mutex_unlock(&sh->lock);
+  }
+  *out = s;
+}
+
+ph_desc_t *ph_claim_cached(void) {
+  ph_desc_t *list = NULL;
+  for (unsigned i = 0; i < PH_NSHARDS; i++)
+    for (ph_arena_t *a = ph_shards[i].arenas; a; a = a->next)
+      for (uint32_t k = a->first; k < PH_NPAGES; k += a->desc[k].len)
+        if (ph_state(&a->desc[k]) == PH_CACHED) {
+          ph_set_state(&a->desc[k], PH_LIVE);
+          a->desc[k].next = list;
+          list = &a->desc[k];
+        }
+  return list;
 }

@@ -91,7 +91,12 @@ typedef struct ph_shard {
   uint64_t allocs, frees, steals, maps, unmaps, madvise_calls, released_pages;
 } ph_shard_t;
 
-extern ph_shard_t ph_shards[PH_NSHARDS];
+// Exact totals over every shard (each shard's lock taken in turn).
+typedef struct {
+  uint64_t arenas, live_blocks, live_bytes, free_dirty_bytes, free_clean_bytes;
+  uint64_t allocs, frees, steals, maps, unmaps, madvise_calls, released_bytes;
+} ph_stats_t;
+void ph_stats_get(ph_stats_t *out);
 
 HAK_INLINE ph_arena_t *ph_arena_of(const void *p) { return (ph_arena_t *)((uintptr_t)p & ~(PH_ARENA_SIZE - 1)); }
 HAK_INLINE ph_desc_t *ph_desc_of(const void *p) {
@@ -124,6 +129,9 @@ unsigned ph_check(uint64_t *cached_blocks_seen);
 void ph_set_shard_limit(unsigned n);
 void ph_lock_all(void);
 void ph_unlock_all(void);
+// Fork child (the only thread left): turns every block in state PH_CACHED (a thread cache
+// held it) into PH_LIVE and returns them linked through ph_desc_t.next.
+ph_desc_t *ph_claim_cached(void);
 
 #ifdef __cplusplus
 }

@@ -353,23 +353,20 @@ size_t pool_trim(void) {
 
 void pool_stats_get(pool_stats_t *out) {
   pool_stats_t s = {0};
-  for (unsigned i = 0; i < PH_NSHARDS; i++) {
-    ph_shard_t *sh = &ph_shards[i];
-    pthread_mutex_lock(&sh->lock);
-    s.arenas += sh->narenas;
-    s.live_blocks += sh->live_blocks;
-    s.live_bytes += sh->live << PH_PAGE_SHIFT;
-    s.free_dirty_bytes += sh->free_dirty << PH_PAGE_SHIFT;
-    s.free_clean_bytes += sh->free_clean << PH_PAGE_SHIFT;
-    s.allocs += sh->allocs;
-    s.frees += sh->frees;
-    s.steals += sh->steals;
-    s.arena_maps += sh->maps;
-    s.arena_unmaps += sh->unmaps;
-    s.madvise_calls += sh->madvise_calls;
-    s.released_bytes += sh->released_pages << PH_PAGE_SHIFT;
-    pthread_mutex_unlock(&sh->lock);
-  }
+  ph_stats_t ph;
+  ph_stats_get(&ph);
+  s.arenas = ph.arenas;
+  s.live_blocks = ph.live_blocks;
+  s.live_bytes = ph.live_bytes;
+  s.free_dirty_bytes = ph.free_dirty_bytes;
+  s.free_clean_bytes = ph.free_clean_bytes;
+  s.allocs = ph.allocs;
+  s.frees = ph.frees;
+  s.steals = ph.steals;
+  s.arena_maps = ph.maps;
+  s.arena_unmaps = ph.unmaps;
+  s.madvise_calls = ph.madvise_calls;
+  s.released_bytes = ph.released_bytes;
   pthread_mutex_lock(&pool_threads_lock);
   s.cached_blocks = cached_total_locked();
   s.tc_hits = exited_hits;
@@ -436,15 +433,7 @@ void pool_fork_child(void) {
   uint64_t mine = 0;
   for (unsigned c = 0; c < POOL_NCLASS; c++)
     for (void *p = t->bin[c].head; p; p = hak_next_get(p), mine++) ph_set_state(ph_desc_of(p), PH_LIVE);
-  ph_desc_t *orphans = NULL;
-  for (unsigned i = 0; i < PH_NSHARDS; i++)
-    for (ph_arena_t *a = ph_shards[i].arenas; a; a = a->next)
-      for (uint32_t k = a->first; k < PH_NPAGES; k += a->desc[k].len)
-        if (ph_state(&a->desc[k]) == PH_CACHED) {
-          ph_set_state(&a->desc[k], PH_LIVE);
-          a->desc[k].next = orphans;
-          orphans = &a->desc[k];
-        }
+  ph_desc_t *orphans = ph_claim_cached();
   for (unsigned c = 0; c < POOL_NCLASS; c++)
     for (void *p = t->bin[c].head; p; p = hak_next_get(p)) ph_set_state(ph_desc_of(p), PH_CACHED);
   // The other threads are gone: fold their counters and forget them.
