@@ -5,6 +5,6 @@
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
 #include "hakmem/pool/pool.h"
-#include "hakmem/tiny/heap.h"
+#include "hakmem/tiny/check.h"
 
 size_t hak_check_integrity(void) { return (size_t)tiny_check() + pool_check() + large_check(); }

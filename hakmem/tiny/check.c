@@ -2,6 +2,8 @@
 // hak_check_integrity). Walks every heap, SuperSlab, slab, free list, remote queue, thread
 // cache, the SuperSlab cache and the depot, and verifies the counter invariants stated in
 // superslab.h and heap.h. Read-only; call it while no other thread allocates.
+#include "hakmem/tiny/check.h"
+
 #include <stdint.h>
 
 #include "hakmem/log.h"

@@ -162,9 +162,6 @@ tiny_tls_t *tiny_heap_tls(tiny_heap_t *h);
 // Bytes of slab-engine blocks in the program's hands (out of their slabs, not parked in a
 // thread cache or the depot; blocks queued as remote frees still count). For mallinfo.
 uint64_t tiny_live_bytes(void);
-// Verifies every structure and counter of the slab engine (tiny/check.c); returns the
-// number of violations, each logged.
-unsigned tiny_check(void);
 // Iterates every heap (under the heap-list lock).
 void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg);
 // Flushes this thread's caches back to the slabs (malloc_trim, tests).
