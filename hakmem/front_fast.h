@@ -9,10 +9,6 @@
 #include "hakmem/registry.h"
 #include "hakmem/tiny/tiny.h"
 
-#ifndef HAKMEM_CHECKED
-#define HAKMEM_CHECKED 0
-#endif
-
 HAK_INLINE void *front_malloc(size_t size) {
   unsigned c;
   if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) {

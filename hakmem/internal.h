@@ -5,16 +5,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hakmem/flags.h"
+
 #define HAK_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HAK_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HAK_INLINE static inline __attribute__((always_inline))
 #define HAK_NOINLINE __attribute__((noinline))
 #define HAK_COLD __attribute__((noinline, cold))
 
+// The OS page (x86-64 / aarch64 Linux with 4 KiB pages): the unit of every mapping.
+#define HAK_OS_PAGE ((size_t)4096)
+
 // Thread-local storage model. The LD_PRELOAD library and static links use initial-exec (a
 // single %fs-relative load on the fast path); the dlopen-safe variant is built with
 // HAKMEM_TLS_DYNAMIC, which costs a __tls_get_addr call but can be loaded at any time.
-#if defined(HAKMEM_TLS_DYNAMIC)
+#if HAKMEM_TLS_DYNAMIC
 #define HAK_TLS __thread __attribute__((tls_model("global-dynamic")))
 #else
 #define HAK_TLS __thread __attribute__((tls_model("initial-exec")))

@@ -72,7 +72,7 @@ static void stats_at_exit(void) { hak_stats_print(hak_cfg.stats == 2); }
 static void lifecycle_init(void) {
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   if (hak_cfg.stats) atexit(stats_at_exit);
-#if defined(HAKMEM_TIMING_BUILD) && HAKMEM_TIMING_BUILD
+#if HAKMEM_TIMING_BUILD
   if (hak_cfg.timing) atexit(hak_timing_print);
 #endif
 }

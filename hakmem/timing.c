@@ -1,7 +1,7 @@
 // timing.c — counters behind timing.h (builds with --//cfg:timing=true only).
 #include "hakmem/timing.h"
 
-#if defined(HAKMEM_TIMING_BUILD) && HAKMEM_TIMING_BUILD
+#if HAKMEM_TIMING_BUILD
 
 #include <stdatomic.h>
 

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "hakmem/flags.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,7 +27,7 @@ enum {
   HT_NCAT
 };
 
-#if defined(HAKMEM_TIMING_BUILD) && HAKMEM_TIMING_BUILD
+#if HAKMEM_TIMING_BUILD
 void hak_timing_add(unsigned cat, uint64_t ns);
 uint64_t hak_timing_start(void);  // 0 when HAKMEM_TIMING is off
 void hak_timing_print(void);

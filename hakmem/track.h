@@ -9,7 +9,7 @@
 
 #include "hakmem/internal.h"
 
-#if defined(HAKMEM_VALGRIND) && HAKMEM_VALGRIND
+#if HAKMEM_VALGRIND
 // Valgrind (--//cfg:valgrind=true): a live block is a MALLOCLIKE block, a free one is
 // inaccessible; links inside free blocks are made defined only for the access itself.
 #include <valgrind/memcheck.h>

@@ -8,10 +8,13 @@
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
+
+// No request above half the user address space can be mapped; refusing it early also keeps
+// every size sum below from wrapping.
+#define LARGE_MAX_REQUEST ((size_t)1 << (HAK_ADDR_BITS - 1))
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
-#define PAGE 4096u
 #define LARGE_BUCKETS 16384  // cacheable mappings: up to 64 MiB, direct-indexed by page count
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -94,9 +97,9 @@ void *large_alloc(size_t size, size_t align, int *fresh) {
 static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   size_t offset = align > LARGE_HDR ? align : LARGE_HDR;
   if (size == 0) size = 1;  // the user pointer's granule must lie inside the mapping
-  if (size > ((size_t)1 << 46) - offset) return NULL;  // beyond the 47-bit address space
-  size_t map_size = HAK_ALIGN_UP(offset + size, PAGE);
-  uint32_t bucket = (offset == LARGE_HDR && map_size / PAGE <= LARGE_BUCKETS) ? (uint32_t)(map_size / PAGE) : UINT32_MAX;
+  if (size > LARGE_MAX_REQUEST - offset) return NULL;
+  size_t map_size = HAK_ALIGN_UP(offset + size, HAK_OS_PAGE);
+  uint32_t bucket = (offset == LARGE_HDR && map_size / HAK_OS_PAGE <= LARGE_BUCKETS) ? (uint32_t)(map_size / HAK_OS_PAGE) : UINT32_MAX;
   large_hdr_t *h = NULL;
   if (bucket != UINT32_MAX) {
     pthread_mutex_lock(&large_lock);
@@ -234,8 +237,8 @@ static void large_free_impl(large_hdr_t *h) {
 
 void *large_realloc(large_hdr_t *h, size_t size) {
   size_t offset = (size_t)((uint8_t *)user_of(h) - (uint8_t *)h->base);
-  if (offset != LARGE_HDR || size > ((size_t)1 << 46)) return NULL;
-  size_t map_size = HAK_ALIGN_UP(offset + size, PAGE);
+  if (offset != LARGE_HDR || size > LARGE_MAX_REQUEST) return NULL;
+  size_t map_size = HAK_ALIGN_UP(offset + size, HAK_OS_PAGE);
   if (map_size == h->map_size) return user_of(h);
   size_t old = h->map_size;
   uint8_t *base = h->base;
@@ -260,7 +263,7 @@ void *large_realloc(large_hdr_t *h, size_t size) {
     hak_reg_clear(base, map_size);
   }
   h->map_size = map_size;
-  h->bucket = map_size / PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / PAGE) : UINT32_MAX;
+  h->bucket = map_size / HAK_OS_PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / HAK_OS_PAGE) : UINT32_MAX;
   publish(h);
   pthread_mutex_lock(&large_lock);
   st.live_bytes = st.live_bytes - old + map_size;
@@ -308,7 +311,7 @@ unsigned large_check(void) {
     for (large_hdr_t *h = cache[b]; h; h = h->bnext) {
       n++;
       bytes += h->map_size;
-      if (h->magic != LARGE_MAGIC || h->state != 0 || h->bucket != b || h->map_size != (size_t)b * PAGE) {
+      if (h->magic != LARGE_MAGIC || h->state != 0 || h->bucket != b || h->map_size != (size_t)b * HAK_OS_PAGE) {
         hak_log("integrity: large cache block %p in bucket %u: magic/state/size wrong (state %u, size %zu)", user_of(h), b,
                 h->state, h->map_size);
         bad++;

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define DEPOT_FIRST_CLASS 20  // stride 1280: the first class above the Tiny tier
+#define DEPOT_FIRST_CLASS TINY_MID_FIRST  // the depot serves the mid classes
 #define DEPOT_NSHARDS 4
 #define DEPOT_SLOTS 8
 

@@ -16,12 +16,6 @@
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
-#ifndef HAKMEM_BATCH_REFILL
-#define HAKMEM_BATCH_REFILL 1
-#endif
-#ifndef HAKMEM_EMPTY_SLAB_REUSE
-#define HAKMEM_EMPTY_SLAB_REUSE 1
-#endif
 
 HAK_TLS tiny_tls_t *tiny_me = &tiny_none;
 HAK_TLS uint8_t tiny_state;

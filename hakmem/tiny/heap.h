@@ -24,9 +24,6 @@
 extern "C" {
 #endif
 
-#ifndef HAKMEM_LEARNER
-#define HAKMEM_LEARNER 0
-#endif
 
 typedef struct tiny_bin {
   void *head;

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define TINY_LEARN_FIRST 20  // first learned class (stride 1280)
+#define TINY_LEARN_FIRST TINY_MID_FIRST  // the learner tunes the mid classes
 
 typedef struct tiny_learn {
   // (fast-path allocations are counted in tiny_bin_t.allocs, the only fast-path cost)

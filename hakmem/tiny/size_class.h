@@ -35,6 +35,7 @@ extern "C" {
 #define TINY_DYN1_MAX 65024
 #define TINY_SMALL_NCLASS 32         // classes in 64 KiB slabs (0..31); the rest use 512 KiB slabs
 #define TINY_TIER_MAX 1024           // the Tiny tier proper: requests up to 1 KiB
+#define TINY_MID_FIRST 20            // first class above it (stride 1280): the mid classes
 #define TINY_ENGINE_MAX 8191         // largest request of the small-slab classes
 #define TINY_POOL_MAX 65535          // largest request the slab engine serves
 #define TINY_HDR_ALLOC 0xa0u
