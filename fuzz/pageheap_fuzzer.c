@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hakmem/hakmem.h"
 #include "hakmem/pool/pageheap.h"
 
 #define NSLOTS 32
