@@ -16,8 +16,8 @@
 // Every lock of the allocator, in the one order any path may nest them (a path holding a
 // lock only ever waits for locks further down; trylock may go anywhere):
 //   0. glibc's stdio list lock (_IO_list_lock; taken here, at fork only)
-//   1. tiny: heap_list_lock            (heap.c: heap lists, attach/abandon, totals)
-//   2. tiny: dead_lock                 (heap.c: the heap of threads past their destructor)
+//   1. tiny: heap_list_lock            (tiny/thread.c: heap lists, attach/abandon, totals)
+//   2. tiny: dead_lock                 (tiny/refill.c: the heap of threads past their destructor)
 //   3. tiny: each heap's lock          (heap.h: refill, flush, drain; one at a time)
 //   4. tiny: ss_cache_lock             (superslab.c: SuperSlab cache and stats)
 //   5. pool: pool_threads_lock         (pool.c: thread-cache records)

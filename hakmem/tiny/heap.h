@@ -19,6 +19,7 @@
 #include "hakmem/tiny/superslab.h"
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/track.h"
+#include "hakmem/tiny/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -130,56 +131,20 @@ HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
   return p;
 }
 
-// Slow paths (heap.c). tiny_alloc_slow sets errno to ENOMEM when it returns NULL.
-void *tiny_alloc_slow(unsigned c);
-void tiny_free_slow(void *p, unsigned c);
-// Any thread, any block of the engine: return it to its slab (locally or remotely).
-void tiny_free_block_generic(void *p, unsigned c);
+// Hands out the first block of a non-empty bin of class c (the slow path's twin of the pop
+// in tiny_alloc).
+HAK_INLINE void *tiny_bin_pop(tiny_bin_t *b, unsigned c) {
+  void *p = b->head;
+  b->head = hak_next_get(p);
+  b->room++;
+  return tiny_mark_alloc(p, c);
+}
 
-// Thread lifecycle. A thread whose TLS destructor never runs (it first allocated in the
-// last destructor round) is an orphan: its heap stays attached, cache included, until a
-// thread reusing its TLS block or malloc_trim (thread id gone) flushes and abandons it.
-void tiny_thread_exit(void);
-void tiny_set_exit_hook(void (*register_fn)(void));
-
-// Global bookkeeping for the checker and stats.
-typedef struct {
-  uint64_t refilled, flushed;  // including threads that have exited
-  uint64_t refills, flushes, remote_pushes, remote_drained;
-  uint64_t cached_blocks;      // blocks in all thread caches (quiescent read)
-  uint64_t heaps, heaps_abandoned;
-#if HAKMEM_DEBUG_COUNTERS
-  uint64_t allocs, frees;
-#endif
-} tiny_totals_t;
-void tiny_totals(tiny_totals_t *out);
-// The thread cache attached to h, or NULL (call under the heap-list lock, e.g. from
-// tiny_heaps_foreach).
-tiny_tls_t *tiny_heap_tls(tiny_heap_t *h);
-// Bytes of slab-engine blocks in the program's hands (out of their slabs, not parked in a
-// thread cache or the depot; blocks queued as remote frees still count). For mallinfo.
-uint64_t tiny_live_bytes(void);
-// Iterates every heap (under the heap-list lock).
-void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg);
-// Flushes this thread's caches back to the slabs (malloc_trim, tests).
-void tiny_flush_thread_cache(void);
-// Drains this thread's heap inbox (remote frees waiting for it).
-void tiny_collect(void);
-// Returns every bundle of the mid classes' depot to the slabs (malloc_trim, tests).
-void tiny_depot_drain(void);
-// Releases what abandoned heaps no longer need (their caches, empty SuperSlabs).
-void tiny_trim_abandoned(void);
-// malloc_trim for the slab engine: depot, abandoned heaps, SuperSlab cache (in that order);
-// the bytes returned to the OS. Call after this thread's caches were flushed.
-size_t tiny_trim(void);
-
-// fork support, in the lock order of lifecycle.c: heap list, dead-thread heap, every heap
-// (list order), then the SuperSlab cache.
-void tiny_fork_prepare(void);
-void tiny_fork_parent(void);
-void tiny_fork_child(void);
-// In the child of any fork (locks taken or not): the forking thread's new thread id.
-void tiny_fork_child_rename(void);
+// The block i links after p.
+HAK_INLINE void *tiny_chain_at(void *p, uint32_t i) {
+  while (i--) p = hak_next_get(p);
+  return p;
+}
 
 #ifdef __cplusplus
 }

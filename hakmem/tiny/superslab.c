@@ -1,5 +1,5 @@
 // superslab.c — mapping, the empty-SuperSlab cache (LRU with a global cap) and slab
-// assignment. Never touches thread caches or heap lists (heap.c owns those).
+// assignment. Never touches thread caches or heap lists (the heap files own those, see heap_impl.h).
 #include "hakmem/tiny/superslab.h"
 
 #include <pthread.h>

@@ -1,0 +1,86 @@
+// heap_impl.h — what the slab engine's own files share and nothing else includes: the heap
+// lists and their lock, the dead-thread heap, and the functions one mechanism offers the
+// others. Mechanisms: slab.c (lists and counters), remote.c (cross-thread frees), refill.c
+// (allocation slow path), flush.c (free slow path, whole-cache flushes), thread.c (heaps and
+// threads, trim, totals), fork.c (fork handlers).
+#ifndef HAKMEM_TINY_HEAP_IMPL_H
+#define HAKMEM_TINY_HEAP_IMPL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "hakmem/tiny/heap.h"
+
+// ---------------------------------------------------------------- shared state (thread.c)
+
+// Lock order (the whole allocator's is in lifecycle.c): heap_list_lock, dead_lock, a
+// heap's lock (never two at once but by trylock), then the SuperSlab cache lock.
+extern pthread_mutex_t heap_list_lock;
+extern tiny_heap_t *heaps_all, *heaps_abandoned;   // heap_list_lock
+extern uint64_t heap_count, heap_abandoned_count;   // heap_list_lock
+extern tiny_totals_t heap_exited;                   // counters of exited threads (heap_list_lock)
+// Threads whose caches are gone (after their TLS destructor ran) share this heap.
+extern pthread_mutex_t dead_lock;
+extern tiny_heap_t *dead_heap;
+extern uint64_t dead_refilled, dead_flushed;  // dead_lock
+
+// ---------------------------------------------------------------- slab.c (heap's lock held)
+
+// Prototypes and shared variables only: the inline helpers are in heap.h and heap_learn.h.
+
+// Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out its last
+// block); used and active grow by exactly the number returned.
+uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, void **out,
+                             void **tail_out);
+// Returns a chain of k blocks (head..tail, all of slab s) to the slab's free list.
+void heap_put_chain(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, void *head, void *tail, uint32_t k);
+// Assigns a new slab of class c (acquiring a SuperSlab when none has a free slab); NULL
+// when out of memory. The slab is on the class's avail list afterwards.
+tiny_slab_t *heap_new_slab(tiny_heap_t *h, unsigned c);
+// Unlinks SuperSlab ss (active == 0) from every list of h and releases it.
+void heap_release_ss(tiny_heap_t *h, superslab_t *ss);
+// Releases every SuperSlab of h with no block out.
+void heap_release_empty(tiny_heap_t *h);
+
+// ---------------------------------------------------------------- remote.c
+
+// Pushes a chain of blocks of slab s (owned by another heap) with one CAS.
+void heap_remote_push(tiny_slab_t *s, void *head, void *tail);
+// Returns every block other threads freed to h to its slab (h's lock held).
+void heap_drain_inbox(tiny_heap_t *h);
+
+// ---------------------------------------------------------------- flush.c
+
+// Returns the first n blocks of the chain at p to their slabs (self's lock held); returns
+// the block after them.
+void *heap_flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n);
+// Every bin and ring of t back to the slabs, then h's inbox drained (h's lock held).
+void heap_flush_all(tiny_tls_t *t, tiny_heap_t *h);
+// A bundle of k blocks of class c leaving cache t: to the depot when it takes it, else to
+// the slabs.
+void heap_spill_chain(tiny_tls_t *t, unsigned c, void *head, uint32_t k);
+// Half of full bin b of class c leaves cache t (a mid class's as one bundle).
+void heap_flush_half(tiny_tls_t *t, tiny_bin_t *b, unsigned c);
+
+// ---------------------------------------------------------------- thread.c
+
+// Attaches the calling thread to a heap (adopting an abandoned one); 0, or -1 when the
+// thread must use the dead-thread path.
+int heap_thread_init(void);
+// A new heap on heap_list (heap_list_lock held); NULL when out of memory.
+tiny_heap_t *heap_new_locked(void);
+// Detaches heap h from its thread and queues it for adoption (heap_list_lock held).
+void heap_abandon_locked(tiny_heap_t *h);
+// Flushes cache t, releases its heap's empty SuperSlabs and abandons the heap
+// (heap_list_lock held).
+void heap_abandon_thread_locked(tiny_tls_t *t);
+// Folds t's debug counters into heap_exited (heap_list_lock held).
+void heap_fold_counters_locked(tiny_tls_t *t);
+
+// ---------------------------------------------------------------- learner (flush.c)
+
+// Applies the capacities the learner chose (t->learn.cap_want), flushing what no longer fits.
+// Does nothing in a build without the learner.
+void heap_apply_caps(tiny_tls_t *t);
+
+#endif

@@ -1,0 +1,157 @@
+// refill.c — the allocation slow path: an empty thread-cache bin is refilled from the depot
+// (mid classes) or from the heap's slabs (remote frees drained first, then free blocks,
+// then carving, then a new slab or SuperSlab); a thread past its destructor allocates from
+// the shared dead-thread heap.
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "hakmem/config.h"
+#include "hakmem/os.h"
+#include "hakmem/tiny/depot.h"
+#include "hakmem/tiny/heap_impl.h"
+#include "hakmem/tiny/heap_learn.h"
+#include "hakmem/timing.h"
+#include "hakmem/track.h"
+
+// Takes up to `want` blocks of class c from one slab of heap h (assigning a slab, and
+// acquiring a SuperSlab, when no slab of the class has free blocks).
+static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out, void **tail) {
+  superslab_t *ss = h->avail[c];
+  if (!ss && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
+    heap_drain_inbox(h);
+    ss = h->avail[c];
+  }
+  if (!ss) {
+    if (!heap_new_slab(h, c)) return 0;
+    ss = h->avail[c];
+  }
+  tiny_slab_t *s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
+  // About to carve never-touched memory: blocks other threads freed back to this heap come
+  // first, so a producer/consumer pair recycles instead of growing the footprint.
+  if (!s->free_count && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
+    heap_drain_inbox(h);
+    ss = h->avail[c];
+    if (!ss) return heap_take(h, c, want, out, tail);
+    s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
+  }
+  return heap_take_from_slab(h, ss, s, want, out, tail);
+}
+
+// Batched page refill: a mid class's refill may draw on up to HAKMEM_POOL_REFILL_BATCH
+// slabs to gather `want` blocks; a Tiny class's takes what one slab has.
+static uint32_t heap_refill(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
+  void *tail;
+  uint32_t n = heap_take(h, c, want, out, &tail);
+  unsigned slabs = c >= DEPOT_FIRST_CLASS ? (unsigned)hak_cfg.pool_refill_batch : 1;
+  for (unsigned i = 1; i < slabs && n && n < want; i++) {
+    void *more, *more_tail;
+    uint32_t k = heap_take(h, c, want - n, &more, &more_tail);
+    if (!k) break;
+    hak_next_set(tail, more);
+    tail = more_tail;
+    n += k;
+  }
+  return n;
+}
+
+static void *dead_alloc(unsigned c) {
+  void *p = NULL;
+  pthread_mutex_lock(&heap_list_lock);  // lock order: heap list before dead_lock
+  if (!dead_heap) dead_heap = heap_new_locked();
+  tiny_heap_t *h = dead_heap;
+  pthread_mutex_unlock(&heap_list_lock);
+  if (!h) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  pthread_mutex_lock(&dead_lock);
+  pthread_mutex_lock(&h->lock);
+  heap_drain_inbox(h);
+  void *tail;
+  if (heap_take(h, c, 1, &p, &tail)) dead_refilled++;
+  pthread_mutex_unlock(&h->lock);
+  pthread_mutex_unlock(&dead_lock);
+  if (p) tiny_mark_alloc(p, c);
+  else errno = ENOMEM;
+  return p;
+}
+
+
+// Fills an empty bin of class c from depot bundles: up to HAKMEM_POOL_REFILL_BATCH of them
+// until `want` blocks are in hand; what exceeds the bin's cap is spilled again.
+static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out) {
+  if (!hak_cfg.pool_depot_bytes) return 0;
+  uint32_t n = 0, cap = t->bin[c].cap;
+  void *head = NULL, *tail = NULL;
+  for (long i = 0; i < hak_cfg.pool_refill_batch && n < want; i++) {
+    void *h;
+    uint32_t k = depot_get(c, t->heap->shard, &h);
+    if (!k) break;
+    if (n + k > cap) {  // a bundle from a thread with a larger cap: keep what fits
+      void *last = tiny_chain_at(h, cap - n - 1), *rest = hak_next_get(last);
+      hak_next_set(last, NULL);
+      heap_spill_chain(t, c, rest, n + k - cap);
+      k = cap - n;
+    }
+    if (tail) hak_next_set(tail, h);
+    else head = h;
+    n += k;
+    if (n < want) tail = tiny_chain_at(h, k - 1);  // only needed to append another bundle
+  }
+  *out = head;
+  return n;
+}
+
+
+void *tiny_alloc_slow(unsigned c) {
+  if (HAK_UNLIKELY(tiny_state != TINY_THREAD_ACTIVE)) {
+    if (tiny_state == TINY_THREAD_DEAD || heap_thread_init() != 0) return dead_alloc(c);
+  }
+  tiny_tls_t *t = tiny_me;
+  tiny_bin_t *b = &t->bin[c];
+  // A ring class allocated through the list (the dynamic class below 8 KiB): the ring may
+  // hold blocks the list does not.
+  if (c >= TINY_RING_FIRST && !b->head && t->ring[c - TINY_RING_FIRST].n) {
+    tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
+    return tiny_hand_out(r->slot[--r->n], c);
+  }
+  if (!b->head) {
+    if (heap_learn_miss(t, c)) heap_apply_caps(t);
+    void *p = heap_learn_borrow(t, c);
+    if (p) return p;
+  }
+  if (!b->head) {
+    uint32_t want = heap_refill_want(t, b);
+    void *chain = NULL;
+    uint32_t n = 0;
+    HAK_TIME_START(t0);
+    if (c >= DEPOT_FIRST_CLASS) {
+      // Mid classes: at least a minimum bundle per refill, and the depot before the slabs.
+      if (want < (uint32_t)hak_cfg.pool_min_bundle) want = (uint32_t)hak_cfg.pool_min_bundle;
+      if (want > b->cap) want = b->cap;
+      n = depot_refill(t, c, want, &chain);
+    }
+    if (!n) {
+      pthread_mutex_lock(&t->heap->lock);
+      n = heap_refill(t->heap, c, want, &chain);
+      if (n) {
+        t->heap->refilled += n;
+        t->heap->refills++;
+      }
+      pthread_mutex_unlock(&t->heap->lock);
+    }
+    HAK_TIME_END(HT_TINY_REFILL, t0);
+    if (!n) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    b->head = chain;
+    b->room = b->cap - n;
+  }
+  void *p = tiny_bin_pop(b, c);
+#if HAKMEM_DEBUG_COUNTERS
+  t->allocs[c]++;
+#endif
+  return p;
+}

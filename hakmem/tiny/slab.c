@@ -1,0 +1,158 @@
+// slab.c — a heap's SuperSlab lists (avail per class, with-free per kind, owned) and the
+// slab counters (used, free_count, carved) and SuperSlab active count. Every counter change
+// happens in heap_take_from_slab() or heap_put_chain(); nothing else writes them (a path that
+// forgot one would break the invariants tiny/check.c compares). Callers hold the heap's lock.
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "hakmem/config.h"
+#include "hakmem/os.h"
+#include "hakmem/tiny/depot.h"
+#include "hakmem/tiny/heap_impl.h"
+#include "hakmem/timing.h"
+#include "hakmem/track.h"
+
+#define DLIST_LINK(headp, node, nx, pv) \
+  do {                                   \
+    (node)->pv = NULL;                   \
+    (node)->nx = *(headp);               \
+    if (*(headp)) (*(headp))->pv = (node); \
+    *(headp) = (node);                   \
+  } while (0)
+#define DLIST_UNLINK(headp, node, nx, pv)      \
+  do {                                         \
+    if ((node)->pv) (node)->pv->nx = (node)->nx; \
+    else *(headp) = (node)->nx;                \
+    if ((node)->nx) (node)->nx->pv = (node)->pv; \
+    (node)->nx = (node)->pv = NULL;            \
+  } while (0)
+
+static void avail_link(tiny_heap_t *h, superslab_t *ss, unsigned c) {
+  if (ss->in_avail[c]) return;
+  ss->in_avail[c] = 1;
+  DLIST_LINK(&h->avail[c], ss, cnext[c], cprev[c]);
+}
+static void avail_unlink(tiny_heap_t *h, superslab_t *ss, unsigned c) {
+  if (!ss->in_avail[c]) return;
+  ss->in_avail[c] = 0;
+  DLIST_UNLINK(&h->avail[c], ss, cnext[c], cprev[c]);
+}
+static void free_link(tiny_heap_t *h, superslab_t *ss) {
+  if (ss->in_free_list) return;
+  ss->in_free_list = 1;
+  DLIST_LINK(&h->with_free[ss->kind], ss, fnext, fprev);
+}
+static void free_unlink(tiny_heap_t *h, superslab_t *ss) {
+  if (!ss->in_free_list) return;
+  ss->in_free_list = 0;
+  DLIST_UNLINK(&h->with_free[ss->kind], ss, fnext, fprev);
+}
+
+void heap_release_ss(tiny_heap_t *h, superslab_t *ss) {
+  for (unsigned c = 0; c < TINY_NCLASS; c++) avail_unlink(h, ss, c);
+  free_unlink(h, ss);
+  DLIST_UNLINK(&h->owned, ss, onext, oprev);
+  h->n_owned--;
+  h->n_empty--;
+  ss_release(ss);
+}
+
+void heap_release_empty(tiny_heap_t *h) {
+  for (superslab_t *ss = h->owned, *next; ss; ss = next) {
+    next = ss->onext;
+    if (ss->active == 0) heap_release_ss(h, ss);
+  }
+}
+
+tiny_slab_t *heap_new_slab(tiny_heap_t *h, unsigned c) {
+  unsigned kind = ss_kind_of_class(c);
+  superslab_t *ss = h->with_free[kind];
+  if (!ss) {
+    ss = ss_acquire(h, kind, &h->arena);
+    if (!ss) return NULL;
+    DLIST_LINK(&h->owned, ss, onext, oprev);
+    h->n_owned++;
+    h->n_empty++;
+    free_link(h, ss);
+  }
+  tiny_slab_t *s = ss_slab_assign(ss, c);
+  if (!ss->free_mask) free_unlink(h, ss);
+  ss->nonempty[s->cls] |= 1u << s->idx;
+  avail_link(h, ss, s->cls);
+  return s;
+}
+
+// ---------------------------------------------------------------- counters: take / put
+
+static void set_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
+  ss->nonempty[s->cls] |= 1u << s->idx;
+  avail_link(h, ss, s->cls);
+}
+static void clear_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
+  ss->nonempty[s->cls] &= ~(1u << s->idx);
+  if (!ss->nonempty[s->cls]) avail_unlink(h, ss, s->cls);
+}
+
+// Moves up to `want` blocks out of slab s into a NULL-terminated chain (ascending addresses
+// for carved blocks; *tail_out its last block). used and active grow by exactly the number
+// returned.
+uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, void **out,
+                             void **tail_out) {
+  void *head = NULL, *tail = NULL;
+  uint32_t n = 0;
+  if (want && s->free) {
+    head = tail = s->free;
+    n = 1;
+    while (n < want && hak_next_get(tail)) tail = hak_next_get(tail), n++;
+    s->free = hak_next_get(tail);
+  }
+  s->free_count = (uint16_t)(s->free_count - n);
+  const uint8_t hdr = TINY_HDR_FREE_OF(s->cls);
+  while (n < want && s->carved < s->capacity) {
+    uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)s->carved * s->stride;
+    b[-1] = hdr;
+    if (tail) hak_next_set(tail, b);
+    else head = b;
+    tail = b;
+    HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
+    s->carved++;
+    n++;
+  }
+  if (tail) hak_next_set(tail, NULL);
+  if (n && ss->active == 0) h->n_empty--;
+#if HAKMEM_INJECT_REFILL_COUNTER
+  // Deliberate bug (--//cfg:inject_bug=refill_counter): a full batch forgets one block.
+  s->used = (uint16_t)(s->used + n - (n == want && n > 4));
+#else
+  s->used = (uint16_t)(s->used + n);
+#endif
+  ss->active += n;
+  if (!slab_has_free(s)) clear_nonempty(h, ss, s);
+  *out = head;
+  *tail_out = tail;
+  return n;
+}
+
+// Returns a chain of k blocks (head..tail, all of slab s) to the slab's free list.
+void heap_put_chain(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, void *head, void *tail, uint32_t k) {
+  int was_full = !slab_has_free(s);
+  hak_next_set(tail, s->free);
+  s->free = head;
+  s->free_count = (uint16_t)(s->free_count + k);
+  s->used = (uint16_t)(s->used - k);
+  ss->active -= k;
+  if (was_full) set_nonempty(h, ss, s);
+#if HAKMEM_EMPTY_SLAB_REUSE
+  if (s->used == 0) {
+    clear_nonempty(h, ss, s);
+    ss_slab_unassign(ss, s);
+    free_link(h, ss);
+  }
+#endif
+  if (ss->active == 0) {
+    h->n_empty++;
+    // Keep one empty SuperSlab per heap so a steady alloc/free cycle never maps/unmaps.
+    if (h->n_empty > 1) heap_release_ss(h, ss);
+  }
+}

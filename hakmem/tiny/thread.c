@@ -1,0 +1,298 @@
+// thread.c — the slab engine's heaps and threads: the heap lists, the calling thread's cache
+// (tiny_me), attaching a thread to a heap at its first slow path (adopting an abandoned heap
+// when there is one), abandoning it at thread exit or when an orphan is found, the free
+// slow path's entry and this thread's whole-cache operations, malloc_trim's share, and the
+// totals stats and the checker read.
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "hakmem/config.h"
+#include "hakmem/os.h"
+#include "hakmem/tiny/depot.h"
+#include "hakmem/tiny/heap_impl.h"
+#include "hakmem/timing.h"
+#include "hakmem/track.h"
+#include "hakmem/init.h"
+#include "hakmem/tiny/heap_learn.h"
+
+HAK_TLS tiny_tls_t *tiny_me = &tiny_none;
+HAK_TLS uint8_t tiny_state;
+tiny_tls_t tiny_none;  // never written: every fast path finds room 0 / an empty list
+
+
+// Lock order (the whole allocator's is in lifecycle.c): heap_list_lock, dead_lock, a
+// heap's lock (never two at once but by trylock), then the SuperSlab cache lock.
+pthread_mutex_t heap_list_lock = PTHREAD_MUTEX_INITIALIZER;
+tiny_heap_t *heaps_all, *heaps_abandoned;
+uint64_t heap_count, heap_abandoned_count;
+tiny_totals_t heap_exited;  // counters of threads that have exited (heap_list_lock)
+static pthread_key_t tiny_key;
+static int tiny_key_ready;
+
+// Threads whose caches are gone (after their TLS destructor ran) share this heap.
+pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
+tiny_heap_t *dead_heap;
+uint64_t dead_refilled, dead_flushed;  // dead_lock
+
+static uint32_t bin_cap(unsigned c) {
+  if (c >= TINY_SMALL_NCLASS) {  // 10–64 KiB blocks: a byte budget of its own
+    long cap = hak_cfg.pool_cache_bytes / tiny_class_stride[c];
+    return (uint32_t)(cap < 4 ? 4 : cap > 64 ? 64 : cap);
+  }
+  long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
+  if (cap < 16) cap = 16;
+  if (cap > 512) cap = 512;
+  return (uint32_t)cap;
+}
+
+static void tiny_key_dtor(void *arg) {
+  (void)arg;
+  if (tiny_state == TINY_THREAD_ACTIVE) tiny_thread_exit();
+}
+
+tiny_heap_t *heap_new_locked(void) {
+  static tiny_heap_t *pool;
+  static size_t pool_left;
+  if (!pool_left) {
+    pool = hak_os_map(64 * 1024);
+    if (!pool) return NULL;
+    pool_left = 64 * 1024 / sizeof(tiny_heap_t);
+  }
+  tiny_heap_t *h = pool++;
+  pool_left--;
+  pthread_mutex_init(&h->lock, NULL);
+  h->shard = (uint8_t)(heap_count % DEPOT_NSHARDS);
+  h->all_next = heaps_all;
+  heaps_all = h;
+  heap_count++;
+  return h;
+}
+
+int heap_thread_init(void) {
+  hak_global_init();
+  int tid = hak_os_gettid();
+  pthread_mutex_lock(&heap_list_lock);
+  if (!tiny_key_ready) {
+    if (pthread_key_create(&tiny_key, tiny_key_dtor) == 0) tiny_key_ready = 1;
+  }
+  if (!tiny_key_ready) {  // no destructor could ever flush this thread's cache
+    pthread_mutex_unlock(&heap_list_lock);
+    return -1;
+  }
+  // A heap still attached to this very TLS block belongs to a thread that heap_exited without
+  // its destructor (two live threads never share a TLS block): an orphan, whose cache is
+  // flushed back to its slabs now.
+  for (tiny_heap_t *o = heaps_all; o; o = o->all_next)
+    if (o->tls && o->tls_slot == &tiny_me) heap_abandon_thread_locked(o->tls);
+  tiny_heap_t *h = heaps_abandoned;
+  if (h) {
+    heaps_abandoned = h->abandoned_next;
+    heap_abandoned_count--;
+  } else {
+    h = heap_new_locked();
+  }
+  tiny_tls_t *t = NULL;
+  if (h) {
+    t = &h->cache;
+    memset(t, 0, sizeof *t);  // a heap abandoned without a flush (fork child) drops its cache
+    __atomic_store_n(&h->tls, t, __ATOMIC_RELAXED);
+    h->tid = tid;
+    h->tls_slot = &tiny_me;
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+  if (!h) return -1;
+  if (pthread_setspecific(tiny_key, t) != 0) {  // no destructor: the dead-thread path instead
+    pthread_mutex_lock(&heap_list_lock);
+    heap_abandon_locked(h);
+    pthread_mutex_unlock(&heap_list_lock);
+    return -1;
+  }
+  t->heap = h;
+  for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
+  for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.pool_ring_cap;
+#if HAKMEM_LEARNER
+  uint32_t caps[TINY_NCLASS];
+  for (unsigned c = 0; c < TINY_NCLASS; c++) caps[c] = t->bin[c].cap;
+  tiny_learn_init(&t->learn, caps);
+#endif
+  tiny_me = t;
+  tiny_state = TINY_THREAD_ACTIVE;
+  return 0;
+}
+
+void heap_fold_counters_locked(tiny_tls_t *t) {
+#if HAKMEM_DEBUG_COUNTERS
+  for (unsigned c = 0; c < TINY_NCLASS; c++) heap_exited.allocs += t->allocs[c], heap_exited.frees += t->frees[c];
+#else
+  (void)t;
+#endif
+}
+
+// Detaches heap h from its thread and queues it for adoption (heap_list_lock held).
+void heap_abandon_locked(tiny_heap_t *h) {
+  __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
+  h->tid = 0;
+  h->abandoned_next = heaps_abandoned;
+  heaps_abandoned = h;
+  heap_abandoned_count++;
+}
+
+tiny_tls_t *tiny_heap_tls(tiny_heap_t *h) { return h->tls; }
+
+// Empties every bin of t into the heap, drains the inbox, releases empty SuperSlabs and
+// abandons the heap. heap_list_lock must be held.
+void heap_abandon_thread_locked(tiny_tls_t *t) {
+  tiny_heap_t *h = t->heap;
+  pthread_mutex_lock(&h->lock);
+  heap_flush_all(t, h);
+  heap_release_empty(h);
+  ss_arena_release(&h->arena);
+  pthread_mutex_unlock(&h->lock);
+  heap_fold_counters_locked(t);
+  heap_abandon_locked(h);
+  memset(t, 0, sizeof *t);
+}
+
+void tiny_thread_exit(void) {
+  if (tiny_state != TINY_THREAD_ACTIVE) return;
+  tiny_tls_t *t = tiny_me;
+  tiny_me = &tiny_none;
+  tiny_state = TINY_THREAD_DEAD;  // later frees go remote, later mallocs to the dead heap
+  pthread_mutex_lock(&heap_list_lock);
+  heap_abandon_thread_locked(t);
+  pthread_mutex_unlock(&heap_list_lock);
+}
+
+// ---------------------------------------------------------------- this thread's cache
+
+void tiny_free_slow(void *p, unsigned c) {
+  if (HAK_UNLIKELY(tiny_state != TINY_THREAD_ACTIVE)) {
+    if (tiny_state == TINY_THREAD_DEAD || heap_thread_init() != 0) {
+      tiny_free_block_generic(p, c);
+      return;
+    }
+  }
+  tiny_tls_t *t = tiny_me;
+  tiny_bin_t *b = &t->bin[c];
+  if (b->room == 0) {
+    if (heap_learn_tick(t)) heap_apply_caps(t);
+    if (b->room == 0) heap_flush_half(t, b, c);  // the learner may have resized the bin
+  }
+  hak_next_set(p, b->head);
+  b->head = p;
+  b->room--;
+#if HAKMEM_DEBUG_COUNTERS
+  t->frees[c]++;
+#endif
+}
+
+void tiny_flush_thread_cache(void) {
+  if (tiny_state != TINY_THREAD_ACTIVE) return;
+  tiny_tls_t *t = tiny_me;
+  pthread_mutex_lock(&t->heap->lock);
+  heap_flush_all(t, t->heap);
+  pthread_mutex_unlock(&t->heap->lock);
+}
+
+// Returns every depot bundle to the slabs (malloc_trim), so empty SuperSlabs can go.
+void tiny_depot_drain(void) {
+  tiny_tls_t *t = tiny_me;
+  for (unsigned c = DEPOT_FIRST_CLASS; c < TINY_NCLASS; c++) {
+    void *h;
+    uint32_t k;
+    while ((k = depot_get(c, 0, &h)) != 0) {
+      if (tiny_state == TINY_THREAD_ACTIVE) {
+        pthread_mutex_lock(&t->heap->lock);
+        heap_flush_chain(t, t->heap, h, k);
+        pthread_mutex_unlock(&t->heap->lock);
+      } else {
+        while (h) {
+          void *next = hak_next_get(h);
+          tiny_free_block_generic(h, c);
+          h = next;
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- introspection
+
+void tiny_totals(tiny_totals_t *out) {
+  pthread_mutex_lock(&heap_list_lock);
+  *out = heap_exited;
+  out->heaps = heap_count;
+  out->heaps_abandoned = heap_abandoned_count;
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
+    out->remote_drained += h->remote_drained;
+    out->refilled += h->refilled;
+    out->flushed += h->flushed;
+    out->refills += h->refills;
+    out->flushes += h->flushes;
+    out->remote_pushes += h->remote_pushes;
+    tiny_tls_t *t = tiny_heap_tls(h);
+    if (!t) continue;
+    for (unsigned c = 0; c < TINY_NCLASS; c++) out->cached_blocks += tiny_bin_count(&t->bin[c]);
+    for (unsigned i = 0; i < TINY_NRING; i++) out->cached_blocks += t->ring[i].n;
+#if HAKMEM_DEBUG_COUNTERS
+    for (unsigned c = 0; c < TINY_NCLASS; c++) out->allocs += t->allocs[c], out->frees += t->frees[c];
+#endif
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+  pthread_mutex_lock(&dead_lock);
+  out->refilled += dead_refilled;
+  out->flushed += dead_flushed;
+  pthread_mutex_unlock(&dead_lock);
+}
+
+uint64_t tiny_live_bytes(void) {
+  uint64_t used = 0, parked = 0;
+  pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) {
+    pthread_mutex_lock(&h->lock);
+    for (superslab_t *ss = h->owned; ss; ss = ss->onext)
+      for (unsigned i = 0; i < ss->nslabs; i++)
+        if (ss->slabs[i].cls != SS_CLASS_NONE) used += (uint64_t)ss->slabs[i].used * ss->slabs[i].stride;
+    pthread_mutex_unlock(&h->lock);
+    tiny_tls_t *t = h->tls;
+    if (!t) continue;
+    for (unsigned c = 0; c < TINY_NCLASS; c++) parked += (uint64_t)tiny_bin_count(&t->bin[c]) * tiny_class_stride[c];
+    for (unsigned i = 0; i < TINY_NRING; i++) parked += (uint64_t)t->ring[i].n * tiny_class_stride[TINY_RING_FIRST + i];
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+  depot_stats_t d;
+  depot_stats_get(&d);
+  parked += d.bytes;
+  return used > parked ? used - parked : 0;
+}
+
+void tiny_heaps_foreach(void (*fn)(tiny_heap_t *, void *), void *arg) {
+  pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next) fn(h, arg);
+  pthread_mutex_unlock(&heap_list_lock);
+}
+
+// Releases what abandoned heaps no longer need (malloc_trim).
+void tiny_trim_abandoned(void) {
+  pthread_mutex_lock(&heap_list_lock);
+  // Orphans (attached to a thread that no longer exists): their caches go back now.
+  for (tiny_heap_t *h = heaps_all; h; h = h->all_next)
+    if (h->tls && h->tls != tiny_me && !hak_os_thread_alive(h->tid)) heap_abandon_thread_locked(h->tls);
+  for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
+    pthread_mutex_lock(&h->lock);
+    heap_drain_inbox(h);
+    heap_release_empty(h);
+    pthread_mutex_unlock(&h->lock);
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+}
+
+// malloc_trim's share of the slab engine, in the one order that works: the depot first (its
+// bundles reach abandoned heaps as remote frees), then the abandoned heaps, then the empty
+// SuperSlabs their release put in the cache. Returns the bytes released to the OS.
+size_t tiny_trim(void) {
+  tiny_depot_drain();
+  tiny_trim_abandoned();
+  return ss_cache_trim();
+}
