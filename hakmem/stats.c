@@ -1,5 +1,6 @@
-// stats.c — hak_stats_get() and the HAKMEM_STATS=1 exit report. Reads the tiers' exact
-// counters; formats without stdio.
+// stats.c — hak_stats_get() and the HAKMEM_STATS=1 exit report. Each tier fills its own
+// fields from its exact counters (tiny/stats.c, pool_stats_fill, large_stats_fill); this file
+// adds the process-wide ones and formats without stdio.
 #include <string.h>
 
 #include "hakmem/hakmem.h"
@@ -7,74 +8,17 @@
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/pool/pool.h"
-#include "hakmem/tiny/depot.h"
-#include "hakmem/tiny/heap.h"
+#include "hakmem/tiny/engine.h"
 
 int hak_stats_get(hak_stats_t *out) {
   hak_stats_t s;
   memset(&s, 0, sizeof s);
   s.version = HAK_STATS_VERSION;
   s.size = sizeof s;
-  tiny_totals_t t;
-  tiny_totals(&t);
-  depot_stats_t d;
-  depot_stats_get(&d);
-  s.tiny_cached_blocks = t.cached_blocks;
-  // Out of the slabs but not live: in thread caches or in the mid classes' depot.
-  s.tiny_live_blocks = t.refilled - t.flushed - t.cached_blocks - d.blocks;
-  s.mid_depot_blocks = d.blocks;
-  s.mid_depot_bytes = d.bytes;
-  s.mid_depot_puts = d.puts;
-  s.mid_depot_gets = d.gets;
-  s.mid_depot_refused = d.refused;
-  s.tiny_refills = t.refills;
-  s.tiny_flushes = t.flushes;
-  s.tiny_remote_frees = t.remote_pushes;
-  s.tiny_remote_drained = t.remote_drained;
-#if HAKMEM_DEBUG_COUNTERS
-  s.tiny_allocs = t.allocs;
-  s.tiny_frees = t.frees;
-#endif
-  s.heaps = t.heaps;
-  s.heaps_abandoned = t.heaps_abandoned;
-  ss_stats_t ss;
-  ss_stats_get(&ss);
-  s.superslabs_live = ss.mapped - ss.cached;
-  s.superslabs_cached = ss.cached;
-  s.superslab_maps = ss.maps;
-  s.superslab_unmaps = ss.unmaps;
-  large_stats_t l;
-  large_stats_get(&l);
-  s.large_live = l.live;
-  s.large_live_bytes = l.live_bytes;
-  s.large_cached = l.cached;
-  s.large_cached_bytes = l.cached_bytes;
-  s.large_allocs = l.allocs;
-  s.large_frees = l.frees;
-  s.large_cache_hits = l.cache_hits;
-  pool_stats_t ps;
-  pool_stats_get(&ps);
-  s.pool_live_blocks = ps.live_blocks;
-  s.pool_live_bytes = ps.live_bytes;
-  s.pool_cached_blocks = ps.cached_blocks;
-  s.pool_allocs = ps.allocs;
-  s.pool_frees = ps.frees;
-  s.pool_cache_hits = ps.tc_hits;
-  s.pool_steals = ps.steals;
-  s.pool_arenas = ps.arenas;
-  s.pool_free_dirty_bytes = ps.free_dirty_bytes;
-  s.pool_free_clean_bytes = ps.free_clean_bytes;
-  s.pool_madvise_calls = ps.madvise_calls;
-  s.pool_released_bytes = ps.released_bytes;
-  s.mid_arenas = ss.arenas;
-  s.mid_arena_reserved_bytes = ss.arena_reserved;
-  s.bytes_mapped = ss.mapped * SS_SIZE + ss.arena_reserved + l.live_bytes + l.cached_bytes + ps.arenas * PH_ARENA_SIZE;
-  uint64_t pool_all = ps.tc_hits + ps.tc_misses;
-  s.pool_hit_permille = pool_all ? ps.tc_hits * 1000 / pool_all : 0;
-  s.large_hit_permille = l.allocs ? l.cache_hits * 1000 / l.allocs : 0;
-#if HAKMEM_DEBUG_COUNTERS
-  s.tiny_hit_permille = t.allocs ? (t.allocs - (t.refills < t.allocs ? t.refills : t.allocs)) * 1000 / t.allocs : 0;
-#endif
+  // Each tier fills its own fields and adds what it maps to bytes_mapped.
+  tiny_stats_fill(&s);
+  pool_stats_fill(&s);
+  large_stats_fill(&s);
   s.lazyfree_bytes = hak_os_lazyfree_bytes();
   s.rss_bytes = hak_os_rss_bytes();
   s.peak_rss_bytes = hak_os_peak_rss_bytes();

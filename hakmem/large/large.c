@@ -2,6 +2,8 @@
 // and the freed-mapping cache; never touches SuperSlabs.
 #include "hakmem/large/large.h"
 
+#include "hakmem/hakmem.h"
+
 #include <pthread.h>
 
 #include "hakmem/config.h"
@@ -345,3 +347,17 @@ unsigned large_check(void) {
 void large_fork_prepare(void) { pthread_mutex_lock(&large_lock); }
 void large_fork_parent(void) { pthread_mutex_unlock(&large_lock); }
 void large_fork_child(void) { pthread_mutex_unlock(&large_lock); }
+
+void large_stats_fill(hak_stats_t *s) {
+  large_stats_t l;
+  large_stats_get(&l);
+  s->large_live = l.live;
+  s->large_live_bytes = l.live_bytes;
+  s->large_cached = l.cached;
+  s->large_cached_bytes = l.cached_bytes;
+  s->large_allocs = l.allocs;
+  s->large_frees = l.frees;
+  s->large_cache_hits = l.cache_hits;
+  s->large_hit_permille = l.allocs ? l.cache_hits * 1000 / l.allocs : 0;
+  s->bytes_mapped += l.live_bytes + l.cached_bytes;
+}

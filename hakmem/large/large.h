@@ -48,6 +48,9 @@ typedef struct {
   uint64_t allocs, frees, cache_hits, maps, unmaps;
 } large_stats_t;
 void large_stats_get(large_stats_t *out);
+// The large tier's fields of hak_stats_t (large_*); adds its mappings to bytes_mapped.
+struct hak_stats;
+void large_stats_fill(struct hak_stats *s);
 // Verifies the cache and counters; returns the number of violations (logged).
 unsigned large_check(void);
 void large_fork_prepare(void);

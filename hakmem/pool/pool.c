@@ -1,6 +1,8 @@
 // pool.c — the L2.5 thread cache and the pool tier's entry points (see pool.h).
 #include "hakmem/pool/pool.h"
 
+#include "hakmem/hakmem.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -448,4 +450,24 @@ void pool_fork_child(void) {
 
 void pool_fork_child_rename(void) {
   if (pool_me) pool_me->tid = hak_os_gettid();
+}
+
+void pool_stats_fill(hak_stats_t *s) {
+  pool_stats_t ps;
+  pool_stats_get(&ps);
+  s->pool_live_blocks = ps.live_blocks;
+  s->pool_live_bytes = ps.live_bytes;
+  s->pool_cached_blocks = ps.cached_blocks;
+  s->pool_allocs = ps.allocs;
+  s->pool_frees = ps.frees;
+  s->pool_cache_hits = ps.tc_hits;
+  s->pool_steals = ps.steals;
+  s->pool_arenas = ps.arenas;
+  s->pool_free_dirty_bytes = ps.free_dirty_bytes;
+  s->pool_free_clean_bytes = ps.free_clean_bytes;
+  s->pool_madvise_calls = ps.madvise_calls;
+  s->pool_released_bytes = ps.released_bytes;
+  uint64_t all = ps.tc_hits + ps.tc_misses;
+  s->pool_hit_permille = all ? ps.tc_hits * 1000 / all : 0;
+  s->bytes_mapped += ps.arenas * PH_ARENA_SIZE;
 }

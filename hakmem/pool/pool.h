@@ -71,6 +71,9 @@ typedef struct {
   uint64_t allocs, frees, tc_hits, tc_misses, steals, arena_maps, arena_unmaps, madvise_calls, released_bytes;
 } pool_stats_t;
 void pool_stats_get(pool_stats_t *out);
+// The pool tier's fields of hak_stats_t (pool_*); adds its arenas to bytes_mapped.
+struct hak_stats;
+void pool_stats_fill(struct hak_stats *s);
 unsigned pool_check(void);
 void pool_fork_prepare(void);
 void pool_fork_parent(void);

@@ -16,6 +16,10 @@ extern "C" {
 
 struct tiny_heap;
 struct tiny_tls;
+struct hak_stats;
+
+// The slab engine's fields of hak_stats_t (tiny/stats.c); adds its mappings to bytes_mapped.
+void tiny_stats_fill(struct hak_stats *s);
 
 // Slow paths (refill.c, flush.c). tiny_alloc_slow sets errno to ENOMEM when it returns NULL.
 void *tiny_alloc_slow(unsigned c);
