@@ -38,7 +38,7 @@ void *hak_calloc(size_t n, size_t size) {
     errno = ENOMEM;
     return NULL;
   }
-  if (total <= TINY_POOL_MAX) {
+  if (total <= TINY_MID_MAX) {
     void *p = hak_malloc(total);
     if (p) memset(p, 0, total);
     return p;
@@ -78,7 +78,7 @@ static int valid_align(size_t a) { return a != 0 && (a & (a - 1)) == 0; }
 // ENOMEM instead of turning into a small block.
 static void *front_aligned(size_t align, size_t size) {
   if (align <= 16) return hak_malloc(size);
-  if (align <= 4096 && size <= TINY_POOL_MAX - align) {
+  if (align <= 4096 && size <= TINY_MID_MAX - align) {
     uint8_t *u = hak_malloc(size + align);
     if (!u) return NULL;
     uint8_t *q = (uint8_t *)HAK_ALIGN_UP((uintptr_t)u, align);
@@ -167,7 +167,7 @@ void *hak_realloc(void *p, size_t size) {
     usable = pool_usable(r.pd);
     if (size <= usable && size > usable / 2) return p;
     // Grow into the free span after the block, or give back the tail, without copying.
-    if (size > TINY_POOL_MAX && size <= pool_max_request() && pool_resize(r.pd, size) == 0) return p;
+    if (size > TINY_MID_MAX && size <= pool_max_request() && pool_resize(r.pd, size) == 0) return p;
   } else {
     usable = large_usable(r.lh);
     if (size > pool_max_request()) {
@@ -180,9 +180,9 @@ void *hak_realloc(void *p, size_t size) {
   // a builder that grows in small steps then copies about half as often. Above the slab
   // engine the page heap grows in place instead.
   size_t want = size;
-  if (size > usable && size <= TINY_POOL_MAX && usable + usable / 2 > size) {
+  if (size > usable && size <= TINY_MID_MAX && usable + usable / 2 > size) {
     want = usable + usable / 2;
-    if (want > TINY_POOL_MAX) want = TINY_POOL_MAX;
+    if (want > TINY_MID_MAX) want = TINY_MID_MAX;
   }
   void *q = hak_malloc(want);
   if (!q) return NULL;

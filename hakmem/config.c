@@ -10,17 +10,17 @@ hak_config_t hak_cfg = {
     .stats = 0,
     .ss_cache_max = 4,
     .tiny_cache_bytes = 16 * 1024,
-    .pool_cache_bytes = 1024 * 1024,
+    .mid_cache_bytes = 1024 * 1024,
     .large_cache_mb = 64,
     .large_min = 8 << 20,
     .l25_tc_bytes = 4 << 20,
     .l25_tc_spill = 4,
     .l25_run_factor = 2,
     .pool_hugepages = 0,
-    .pool_ring_cap = 16,
-    .pool_min_bundle = 4,
-    .pool_refill_batch = 2,
-    .pool_depot_bytes = 8 << 20,
+    .mid_ring_cap = 16,
+    .mid_min_bundle = 4,
+    .mid_refill_batch = 2,
+    .mid_depot_bytes = 8 << 20,
     .mid_dyn1 = 0,
     .arena_mb_init = 1,
     .arena_mb_max = 8,
@@ -52,6 +52,7 @@ typedef struct {
   const char *const *words;  // for enumerations: accepted words, index = value
   int kind;                  // KNOB_MILLI: a decimal stored x1000 (min/max x1000 too);
                              // KNOB_LIST: up to 4 decimals stored x100 after the count
+  const char *old_name;      // a former name still accepted, with a one-line warning
 } hak_knob_t;
 
 static const char *const invalid_words[] = {"abort", "warn", "pass", NULL};
@@ -62,21 +63,21 @@ static hak_knob_t knobs[] = {
     {"HAKMEM_STATS", &hak_cfg.stats, 0, 0, 2, stats_words, KNOB_INT},
     {"HAKMEM_SS_CACHE_MAX", &hak_cfg.ss_cache_max, 4, 0, 4096, NULL, KNOB_INT},
     {"HAKMEM_TINY_CACHE_BYTES", &hak_cfg.tiny_cache_bytes, 16 * 1024, 1024, 1 << 20, NULL, KNOB_INT},
-    {"HAKMEM_POOL_CACHE_BYTES", &hak_cfg.pool_cache_bytes, 1024 * 1024, 0, 16 << 20, NULL, KNOB_INT},
+    {"HAKMEM_MID_CACHE_BYTES", &hak_cfg.mid_cache_bytes, 1024 * 1024, 0, 16 << 20, NULL, KNOB_INT, "HAKMEM_POOL_CACHE_BYTES"},
     {"HAKMEM_LARGE_CACHE_MB", &hak_cfg.large_cache_mb, 64, 0, 1 << 16, NULL, KNOB_INT},
     {"HAKMEM_LARGE_MIN", &hak_cfg.large_min, 8 << 20, 65536, 16 << 20, NULL, KNOB_INT},
     {"HAKMEM_L25_TC_BYTES", &hak_cfg.l25_tc_bytes, 4 << 20, 0, 256 << 20, NULL, KNOB_INT},
     {"HAKMEM_L25_TC_SPILL", &hak_cfg.l25_tc_spill, 4, 1, 64, NULL, KNOB_INT},
     {"HAKMEM_L25_RUN_FACTOR", &hak_cfg.l25_run_factor, 2, 1, 16, NULL, KNOB_INT},
     {"HAKMEM_POOL_HUGEPAGES", &hak_cfg.pool_hugepages, 0, 0, 1, NULL, KNOB_INT},
-    {"HAKMEM_POOL_RING_CAP", &hak_cfg.pool_ring_cap, 16, 0, 32, NULL, KNOB_INT},
-    {"HAKMEM_POOL_MIN_BUNDLE", &hak_cfg.pool_min_bundle, 4, 1, 64, NULL, KNOB_INT},
-    {"HAKMEM_POOL_REFILL_BATCH", &hak_cfg.pool_refill_batch, 2, 1, 8, NULL, KNOB_INT},
-    {"HAKMEM_POOL_DEPOT_BYTES", &hak_cfg.pool_depot_bytes, 8 << 20, 0, 1 << 30, NULL, KNOB_INT},
+    {"HAKMEM_MID_RING_CAP", &hak_cfg.mid_ring_cap, 16, 0, 32, NULL, KNOB_INT, "HAKMEM_POOL_RING_CAP"},
+    {"HAKMEM_MID_MIN_BUNDLE", &hak_cfg.mid_min_bundle, 4, 1, 64, NULL, KNOB_INT, "HAKMEM_POOL_MIN_BUNDLE"},
+    {"HAKMEM_MID_REFILL_BATCH", &hak_cfg.mid_refill_batch, 2, 1, 8, NULL, KNOB_INT, "HAKMEM_POOL_REFILL_BATCH"},
+    {"HAKMEM_MID_DEPOT_BYTES", &hak_cfg.mid_depot_bytes, 8 << 20, 0, 1 << 30, NULL, KNOB_INT, "HAKMEM_POOL_DEPOT_BYTES"},
     {"HAKMEM_MID_DYN1", &hak_cfg.mid_dyn1, 0, 0, 65024, NULL, KNOB_INT},
-    {"HAKMEM_POOL_TLS_ARENA_MB_INIT", &hak_cfg.arena_mb_init, 1, 1, 64, NULL, KNOB_INT},
-    {"HAKMEM_POOL_TLS_ARENA_MB_MAX", &hak_cfg.arena_mb_max, 8, 1, 1024, NULL, KNOB_INT},
-    {"HAKMEM_POOL_TLS_ARENA_GROWTH_LEVELS", &hak_cfg.arena_growth_levels, 3, 0, 10, NULL, KNOB_INT},
+    {"HAKMEM_MID_ARENA_MB_INIT", &hak_cfg.arena_mb_init, 1, 1, 64, NULL, KNOB_INT, "HAKMEM_POOL_TLS_ARENA_MB_INIT"},
+    {"HAKMEM_MID_ARENA_MB_MAX", &hak_cfg.arena_mb_max, 8, 1, 1024, NULL, KNOB_INT, "HAKMEM_POOL_TLS_ARENA_MB_MAX"},
+    {"HAKMEM_MID_ARENA_GROWTH_LEVELS", &hak_cfg.arena_growth_levels, 3, 0, 10, NULL, KNOB_INT, "HAKMEM_POOL_TLS_ARENA_GROWTH_LEVELS"},
     {"HAKMEM_TIMING", &hak_cfg.timing, 0, 0, 1, NULL, KNOB_INT},
     {"HAKMEM_LEARN", &hak_cfg.learn, 0, 0, 1, NULL, KNOB_INT},
     {"HAKMEM_TARGET_HIT_MID", &hak_cfg.target_hit_mid, 970, 500, 999, NULL, KNOB_MILLI},
@@ -203,21 +204,33 @@ static void knob_set(hak_knob_t *k, const char *val) {
   *k->value = v;
 }
 
+// Whether env entry s is "<name>=..."; *val then points at the value.
+static int env_is(const char *s, const char *name, const char **val) {
+  const char *n = name, *p = s;
+  while (*n && *n == *p) n++, p++;
+  if (*n || *p != '=') return 0;
+  *val = p + 1;
+  return 1;
+}
+
 void hak_config_load(char **envp) {
   for (size_t i = 0; i < NKNOBS; i++) *knobs[i].value = knobs[i].def;
   hak_cfg.wmax_cand_pct[0] = 125;  // the list's default values (the count is the knob's default)
   hak_cfg.wmax_cand_pct[1] = 150;
   if (!envp) return;
+  unsigned char set[NKNOBS] = {0};
   for (char **e = envp; *e; e++) {
-    const char *s = *e;
+    const char *s = *e, *val;
     if (s[0] != 'H' || s[1] != 'A' || s[2] != 'K') continue;
     for (size_t i = 0; i < NKNOBS; i++) {
-      const char *n = knobs[i].name, *p = s;
-      while (*n && *n == *p) n++, p++;
-      if (*n == 0 && *p == '=') {
-        knob_set(&knobs[i], p + 1);
+      if (env_is(s, knobs[i].name, &val)) {
+        knob_set(&knobs[i], val);
+        set[i] = 1;
         goto next;
       }
+    }
+    for (size_t i = 0; i < NKNOBS; i++) {
+      if (knobs[i].old_name && env_is(s, knobs[i].old_name, &val)) goto next;  // second pass
     }
     if (s[3] == 'M' && s[4] == 'E' && s[5] == 'M' && s[6] == '_') {
       char name[64];
@@ -227,5 +240,19 @@ void hak_config_load(char **envp) {
       hak_log("unknown variable %s ignored (see README \"Runtime variables\")", name);
     }
   next:;
+  }
+  // Former names: honoured with a warning, unless the current name was given too.
+  for (char **e = envp; *e; e++) {
+    const char *s = *e, *val;
+    if (s[0] != 'H' || s[1] != 'A' || s[2] != 'K') continue;
+    for (size_t i = 0; i < NKNOBS; i++) {
+      if (!knobs[i].old_name || !env_is(s, knobs[i].old_name, &val)) continue;
+      if (set[i]) {
+        hak_log("%s is deprecated and ignored: %s is set", knobs[i].old_name, knobs[i].name);
+      } else {
+        hak_log("%s is deprecated; use %s", knobs[i].old_name, knobs[i].name);
+        knob_set(&knobs[i], val);
+      }
+    }
   }
 }

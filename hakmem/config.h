@@ -16,7 +16,7 @@ typedef struct hak_config {
   long stats;            // HAKMEM_STATS: 0, 1 (text report at exit) or json
   long ss_cache_max;     // HAKMEM_SS_CACHE_MAX: empty SuperSlabs kept mapped (global cap)
   long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class (<= 8 KiB blocks)
-  long pool_cache_bytes; // HAKMEM_POOL_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
+  long mid_cache_bytes; // HAKMEM_MID_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
   long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: freed large blocks kept mapped; dirty free pool pages kept resident
   long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)
   long l25_tc_bytes;     // HAKMEM_L25_TC_BYTES: per-thread cache of 64 KiB–1 MiB blocks
@@ -24,14 +24,14 @@ typedef struct hak_config {
   long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
   // Mid classes (1–64 KiB blocks of the slab engine).
-  long pool_ring_cap;    // HAKMEM_POOL_RING_CAP: ring slots per 8–64 KiB class in front of the list (0 = no ring)
-  long pool_min_bundle;  // HAKMEM_POOL_MIN_BUNDLE: fewest blocks per refill and per depot bundle
-  long pool_refill_batch;  // HAKMEM_POOL_REFILL_BATCH: slabs (pages) and depot bundles one refill may draw on
-  long pool_depot_bytes; // HAKMEM_POOL_DEPOT_BYTES: bytes the global depot may hold (0 = no depot)
+  long mid_ring_cap;    // HAKMEM_MID_RING_CAP: ring slots per 8–64 KiB class in front of the list (0 = no ring)
+  long mid_min_bundle;  // HAKMEM_MID_MIN_BUNDLE: fewest blocks per refill and per depot bundle
+  long mid_refill_batch;  // HAKMEM_MID_REFILL_BATCH: slabs (pages) and depot bundles one refill may draw on
+  long mid_depot_bytes; // HAKMEM_MID_DEPOT_BYTES: bytes the global depot may hold (0 = no depot)
   long mid_dyn1;         // HAKMEM_MID_DYN1: extra size class serving requests up to this size (0 = off)
-  long arena_mb_init;    // HAKMEM_POOL_TLS_ARENA_MB_INIT: first per-thread arena for 8–64 KiB slabs
-  long arena_mb_max;     // HAKMEM_POOL_TLS_ARENA_MB_MAX: largest arena
-  long arena_growth_levels;  // HAKMEM_POOL_TLS_ARENA_GROWTH_LEVELS: doublings from INIT to MAX (0 = no arena)
+  long arena_mb_init;    // HAKMEM_MID_ARENA_MB_INIT: first per-thread arena for 8–64 KiB slabs
+  long arena_mb_max;     // HAKMEM_MID_ARENA_MB_MAX: largest arena
+  long arena_growth_levels;  // HAKMEM_MID_ARENA_GROWTH_LEVELS: doublings from INIT to MAX (0 = no arena)
   long timing;           // HAKMEM_TIMING: slow-path timing report at exit (builds with --//cfg:timing)
   // Learner (builds with --//cfg:learner; see hakmem/learn/learner.h). Decimals are stored
   // x1000 (hit rates and fractions in per mille, seconds in milliseconds).

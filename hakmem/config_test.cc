@@ -50,6 +50,28 @@ TEST(Config, BadValuesKeepTheDefault) {
   hak_config_load(none);
 }
 
+// The mid band's variables were called HAKMEM_POOL_* (and HAKMEM_POOL_TLS_ARENA_*): the old
+// names still work with a one-line warning, and lose to the new name when both are given.
+TEST(Config, FormerNamesWarnAndYieldToNewOnes) {
+  char a[] = "HAKMEM_POOL_RING_CAP=7", b[] = "HAKMEM_POOL_DEPOT_BYTES=1M", c[] = "HAKMEM_MID_DEPOT_BYTES=2M",
+       d[] = "HAKMEM_POOL_TLS_ARENA_MB_MAX=16";
+  char *env[] = {a, b, c, d, nullptr};
+  testing::internal::CaptureStderr();
+  hak_config_load(env);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(hak_cfg.mid_ring_cap, 7);
+  EXPECT_EQ(hak_cfg.mid_depot_bytes, 2 << 20);
+  EXPECT_EQ(hak_cfg.arena_mb_max, 16);
+  EXPECT_NE(err.find("HAKMEM_POOL_RING_CAP is deprecated; use HAKMEM_MID_RING_CAP"), std::string::npos) << err;
+  EXPECT_NE(err.find("HAKMEM_POOL_DEPOT_BYTES is deprecated and ignored: HAKMEM_MID_DEPOT_BYTES is set"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("HAKMEM_POOL_TLS_ARENA_MB_MAX is deprecated; use HAKMEM_MID_ARENA_MB_MAX"), std::string::npos) << err;
+  EXPECT_EQ(err.find("unknown variable"), std::string::npos) << err;
+  char *none[] = {nullptr};
+  hak_config_load(none);
+}
+
 TEST(Config, DecimalsAndLists) {
   char a[] = "HAKMEM_TARGET_HIT_MID=0.9", b[] = "HAKMEM_CAP_DWELL_SEC_MID=1.5", c[] = "HAKMEM_WMAX_CANDIDATES_MID=1.1,1.3,1.75",
        d[] = "HAKMEM_WMAX_ADOPT_PCT=0.02";

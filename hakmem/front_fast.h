@@ -19,7 +19,7 @@ HAK_INLINE void *front_malloc(size_t size) {
 #endif
 #endif
   }
-  else if (size <= TINY_POOL_MAX) return tiny_ring_alloc(tiny_pool_class_of(size));  // errno set on NULL
+  else if (size <= TINY_MID_MAX) return tiny_ring_alloc(tiny_mid_class_of(size));  // errno set on NULL
   else return front_large_alloc(size, 16);
   return tiny_alloc(c);  // errno set on NULL
 }

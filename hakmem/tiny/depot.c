@@ -20,7 +20,7 @@ static _Atomic uint64_t depot_blocks, depot_bytes, depot_puts, depot_gets, depot
 int depot_put(unsigned c, void *head, uint32_t n, unsigned shard) {
   uint64_t bytes = (uint64_t)n * tiny_class_stride[c];
   // Reserve the bytes first: the budget holds exactly even with racing puts.
-  if (atomic_fetch_add_explicit(&depot_bytes, bytes, RELAXED) + bytes > (uint64_t)hak_cfg.pool_depot_bytes) {
+  if (atomic_fetch_add_explicit(&depot_bytes, bytes, RELAXED) + bytes > (uint64_t)hak_cfg.mid_depot_bytes) {
     atomic_fetch_sub_explicit(&depot_bytes, bytes, RELAXED);
     atomic_fetch_add_explicit(&depot_refused, 1, RELAXED);
     return 0;

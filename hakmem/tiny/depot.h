@@ -10,7 +10,7 @@
 // NULL-terminated chain; the head's second word holds the length). put = CAS of an empty
 // slot to the bundle, get = exchange of a full slot with NULL. Neither dereferences a block
 // it does not own, so there is no ABA and no lock. A thread starts at its own shard and
-// steals from the others. A byte budget (HAKMEM_POOL_DEPOT_BYTES) bounds what the depot
+// steals from the others. A byte budget (HAKMEM_MID_DEPOT_BYTES) bounds what the depot
 // may hold; malloc_trim empties it.
 #ifndef HAKMEM_TINY_DEPOT_H
 #define HAKMEM_TINY_DEPOT_H

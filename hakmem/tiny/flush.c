@@ -89,7 +89,7 @@ void heap_flush_all(tiny_tls_t *t, tiny_heap_t *h) {
 // A bundle of k blocks of class c leaving thread cache t: to the depot when it takes it,
 // else back to the slabs.
 void heap_spill_chain(tiny_tls_t *t, unsigned c, void *head, uint32_t k) {
-  if (hak_cfg.pool_depot_bytes && k >= (uint32_t)hak_cfg.pool_min_bundle && depot_put(c, head, k, t->heap->shard))
+  if (hak_cfg.mid_depot_bytes && k >= (uint32_t)hak_cfg.mid_min_bundle && depot_put(c, head, k, t->heap->shard))
     return;
   pthread_mutex_lock(&t->heap->lock);
   heap_flush_chain(t, t->heap, head, k);
@@ -127,7 +127,7 @@ void heap_apply_caps(tiny_tls_t *t) {
 void heap_flush_half(tiny_tls_t *t, tiny_bin_t *b, unsigned c) {
   HAK_TIME_START(t0);
   uint32_t k = b->cap / 2 ? b->cap / 2 : 1;
-  if (c >= DEPOT_FIRST_CLASS && hak_cfg.pool_depot_bytes && k >= (uint32_t)hak_cfg.pool_min_bundle) {
+  if (c >= DEPOT_FIRST_CLASS && hak_cfg.mid_depot_bytes && k >= (uint32_t)hak_cfg.mid_min_bundle) {
     void *head = b->head, *last = tiny_chain_at(head, k - 1);
     b->head = hak_next_get(last);
     hak_next_set(last, NULL);

@@ -48,7 +48,7 @@ HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->roo
 // its link, a cache miss when the block's line went cold since its free, which blocks of
 // these sizes usually have. Frees fill the ring first and overflow into the list; allocation
 // falls back to the list when the ring is empty. cap 0 (uninitialised thread, or
-// HAKMEM_POOL_RING_CAP=0) sends both paths to the list.
+// HAKMEM_MID_RING_CAP=0) sends both paths to the list.
 #define TINY_RING_FIRST TINY_SMALL_NCLASS
 #define TINY_RING_MAX 32
 #define TINY_NRING (TINY_NCLASS - TINY_RING_FIRST)
@@ -94,7 +94,7 @@ typedef struct tiny_heap {
   struct tiny_heap *abandoned_next;
   uint32_t n_owned;
   uint8_t shard;                    // this heap's depot shard (depot.h)
-  ss_arena_t arena;                 // where its kind-POOL SuperSlabs come from
+  ss_arena_t arena;                 // where its kind-MID SuperSlabs come from
   uint32_t n_empty;                 // owned SuperSlabs with active == 0
   uint64_t remote_drained;          // blocks received through the inbox
   int tid;                          // kernel id of the attached thread (orphan detection)

@@ -63,7 +63,7 @@ TEST(Learner, GrowsAnOverflowingMidCacheAndFreezes) {
 
 TEST(Learner, ShrinksACacheThatAlwaysHits) {
   Configure(nullptr);
-  const unsigned c = tiny_pool_class_of(20000);  // stride 20480
+  const unsigned c = tiny_mid_class_of(20000);  // stride 20480
   std::thread([&] {
     hak_free(hak_malloc(1));
     tiny_tls_t *t = tiny_me;

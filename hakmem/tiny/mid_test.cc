@@ -72,7 +72,7 @@ TEST(Depot, ConsumerBundlesFeedTheProducer) {
 
 TEST(Depot, BudgetBoundsWhatItHolds) {
   hak_trim(0);
-  Knob budget(&hak_cfg.pool_depot_bytes, 256 * 1024);
+  Knob budget(&hak_cfg.mid_depot_bytes, 256 * 1024);
   hak_stats_t before = Stats();
   std::vector<void *> blocks;
   InThread([&] { blocks = AllocN(1000, 20000); });
@@ -89,7 +89,7 @@ TEST(Depot, BudgetBoundsWhatItHolds) {
 
 TEST(Depot, OffMeansSlabsOnly) {
   hak_trim(0);
-  Knob off(&hak_cfg.pool_depot_bytes, 0);
+  Knob off(&hak_cfg.mid_depot_bytes, 0);
   hak_stats_t before = Stats();
   std::vector<void *> blocks;
   // The producer stays alive while the consumer frees, so the blocks are remote to it.
@@ -177,19 +177,19 @@ uint64_t RefillsFor64Blocks() {
 TEST(MidRefill, BatchAndMinimumBundle) {
   if (hak_cfg.learn) GTEST_SKIP() << "HAKMEM_LEARN=1: the learner chooses refill sizes";
   hak_trim(0);
-  Knob off(&hak_cfg.pool_depot_bytes, 0);
-  Knob eight(&hak_cfg.pool_min_bundle, 8);  // 8 blocks per refill with or without --//cfg:batch_refill
+  Knob off(&hak_cfg.mid_depot_bytes, 0);
+  Knob eight(&hak_cfg.mid_min_bundle, 8);  // 8 blocks per refill with or without --//cfg:batch_refill
   {
-    Knob one(&hak_cfg.pool_refill_batch, 1);
+    Knob one(&hak_cfg.mid_refill_batch, 1);
     EXPECT_EQ(RefillsFor64Blocks(), 10u);
   }
   {
-    Knob two(&hak_cfg.pool_refill_batch, 2);
+    Knob two(&hak_cfg.mid_refill_batch, 2);
     EXPECT_EQ(RefillsFor64Blocks(), 8u);
   }
   {
-    Knob three(&hak_cfg.pool_refill_batch, 3);
-    Knob bundle(&hak_cfg.pool_min_bundle, 12);  // 12 blocks per refill from up to 3 slabs
+    Knob three(&hak_cfg.mid_refill_batch, 3);
+    Knob bundle(&hak_cfg.mid_min_bundle, 12);  // 12 blocks per refill from up to 3 slabs
     EXPECT_EQ(RefillsFor64Blocks(), 6u);
   }
   EXPECT_EQ(hak_check_integrity(), 0u);
@@ -198,15 +198,15 @@ TEST(MidRefill, BatchAndMinimumBundle) {
 TEST(MidDyn1, ServesTheGapBetweenFixedClasses) {
   EXPECT_EQ(tiny_size_class_set_dyn1(100), -1);
   EXPECT_EQ(tiny_size_class_set_dyn1(70000), -1);
-  const unsigned fixed = tiny_pool_class_of(15000);
+  const unsigned fixed = tiny_mid_class_of(15000);
   EXPECT_EQ(tiny_class_stride[fixed], 16384u);
   ASSERT_EQ(tiny_size_class_set_dyn1(15359), 0);
-  EXPECT_EQ(tiny_pool_class_of(15000), (unsigned)TINY_DYN_CLASS);
+  EXPECT_EQ(tiny_mid_class_of(15000), (unsigned)TINY_DYN_CLASS);
   EXPECT_EQ(tiny_class_stride[TINY_DYN_CLASS], 15360u);
-  EXPECT_EQ(tiny_pool_class_of(14000), tiny_pool_class_of(14000) == TINY_DYN_CLASS ? 0u : 34u);
+  EXPECT_EQ(tiny_mid_class_of(14000), tiny_mid_class_of(14000) == TINY_DYN_CLASS ? 0u : 34u);
   // Every request still fits its class, and the waste bound holds with DYN1 in place.
-  for (size_t n = 129; n <= TINY_POOL_MAX; n++) {
-    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_pool_class_of(n);
+  for (size_t n = 129; n <= TINY_MID_MAX; n++) {
+    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
     ASSERT_GE(tiny_usable(c), n);
     ASSERT_LE((double)(tiny_class_stride[c] - n) / (double)n, 0.25) << n;
   }
@@ -217,9 +217,9 @@ TEST(MidDyn1, ServesTheGapBetweenFixedClasses) {
     for (void *p : v) hak_free(p);
   });
   ASSERT_EQ(tiny_size_class_set_dyn1(0), 0);
-  EXPECT_EQ(tiny_pool_class_of(15000), fixed);
-  for (size_t n = 1; n <= TINY_POOL_MAX; n++) {
-    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_pool_class_of(n);
+  EXPECT_EQ(tiny_mid_class_of(15000), fixed);
+  for (size_t n = 1; n <= TINY_MID_MAX; n++) {
+    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
     ASSERT_NE(c, (unsigned)TINY_DYN_CLASS) << n;
   }
   hak_trim(0);

@@ -38,12 +38,12 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out,
   return heap_take_from_slab(h, ss, s, want, out, tail);
 }
 
-// Batched page refill: a mid class's refill may draw on up to HAKMEM_POOL_REFILL_BATCH
+// Batched page refill: a mid class's refill may draw on up to HAKMEM_MID_REFILL_BATCH
 // slabs to gather `want` blocks; a Tiny class's takes what one slab has.
 static uint32_t heap_refill(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
   void *tail;
   uint32_t n = heap_take(h, c, want, out, &tail);
-  unsigned slabs = c >= DEPOT_FIRST_CLASS ? (unsigned)hak_cfg.pool_refill_batch : 1;
+  unsigned slabs = c >= DEPOT_FIRST_CLASS ? (unsigned)hak_cfg.mid_refill_batch : 1;
   for (unsigned i = 1; i < slabs && n && n < want; i++) {
     void *more, *more_tail;
     uint32_t k = heap_take(h, c, want - n, &more, &more_tail);
@@ -78,13 +78,13 @@ static void *dead_alloc(unsigned c) {
 }
 
 
-// Fills an empty bin of class c from depot bundles: up to HAKMEM_POOL_REFILL_BATCH of them
+// Fills an empty bin of class c from depot bundles: up to HAKMEM_MID_REFILL_BATCH of them
 // until `want` blocks are in hand; what exceeds the bin's cap is spilled again.
 static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out) {
-  if (!hak_cfg.pool_depot_bytes) return 0;
+  if (!hak_cfg.mid_depot_bytes) return 0;
   uint32_t n = 0, cap = t->bin[c].cap;
   void *head = NULL, *tail = NULL;
-  for (long i = 0; i < hak_cfg.pool_refill_batch && n < want; i++) {
+  for (long i = 0; i < hak_cfg.mid_refill_batch && n < want; i++) {
     void *h;
     uint32_t k = depot_get(c, t->heap->shard, &h);
     if (!k) break;
@@ -128,7 +128,7 @@ void *tiny_alloc_slow(unsigned c) {
     HAK_TIME_START(t0);
     if (c >= DEPOT_FIRST_CLASS) {
       // Mid classes: at least a minimum bundle per refill, and the depot before the slabs.
-      if (want < (uint32_t)hak_cfg.pool_min_bundle) want = (uint32_t)hak_cfg.pool_min_bundle;
+      if (want < (uint32_t)hak_cfg.mid_min_bundle) want = (uint32_t)hak_cfg.mid_min_bundle;
       if (want > b->cap) want = b->cap;
       n = depot_refill(t, c, want, &chain);
     }

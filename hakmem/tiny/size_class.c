@@ -34,7 +34,7 @@ _Static_assert(sizeof tiny_class_lut == 513, "lut covers requests 0..8191");
 
 // Entry i serves requests n with (n + 1024) / 1024 == i (needs stride >= 1024 * i), for
 // 8192 <= n <= 65535, i.e. i = 9..64.
-uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1] = {
+uint8_t tiny_mid_lut[(TINY_MID_MAX + 1024) / 1024 + 1] = {
     32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,  // i = 0..10 (0..8 unused) -> 10240
     33, 33,                                      // 12288
     34, 34,                                      // 14336
@@ -42,7 +42,7 @@ uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1] = {
     R4(36), R4(37), R4(38), R4(39),              // 20480 .. 32768
     R8(40), R8(41), R8(42), R8(43),              // 40960 .. 65536
 };
-_Static_assert(sizeof tiny_pool_lut == 65, "pool lut covers requests 8192..65535");
+_Static_assert(sizeof tiny_mid_lut == 65, "pool lut covers requests 8192..65535");
 
 // Smallest class whose blocks hold `need` bytes (header included): the fixed classes, or
 // the dynamic class when it is active and tighter.
@@ -61,9 +61,9 @@ int tiny_size_class_set_dyn1(size_t max_request) {
     tiny_class_stride[TINY_DYN_CLASS] = dyn;
   }
   // Rebuild both tables: entry i of tiny_class_lut serves requests up to 16 * i - 1, entry i
-  // of tiny_pool_lut (i >= 9) requests up to 1024 * i - 1.
+  // of tiny_mid_lut (i >= 9) requests up to 1024 * i - 1.
   for (unsigned i = 1; i < sizeof tiny_class_lut; i++) tiny_class_lut[i] = best_class(16 * i, dyn);
-  for (unsigned i = 9; i < sizeof tiny_pool_lut; i++) tiny_pool_lut[i] = best_class(1024 * i, dyn);
+  for (unsigned i = 9; i < sizeof tiny_mid_lut; i++) tiny_mid_lut[i] = best_class(1024 * i, dyn);
   return 0;
 }
 

@@ -37,7 +37,7 @@ extern "C" {
 #define TINY_TIER_MAX 1024           // the Tiny tier proper: requests up to 1 KiB
 #define TINY_MID_FIRST 20            // first class above it (stride 1280): the mid classes
 #define TINY_ENGINE_MAX 8191         // largest request of the small-slab classes
-#define TINY_POOL_MAX 65535          // largest request the slab engine serves
+#define TINY_MID_MAX 65535          // largest request the slab engine serves
 #define TINY_HDR_ALLOC 0xa0u
 #define TINY_HDR_FREE 0xe0u
 #define TINY_HDR_ALIGNED 0x80u
@@ -52,7 +52,7 @@ _Static_assert(TINY_NCLASS <= 64, "class numbers fit the header's 6 bits");
 // Written only by tiny_size_class_set_dyn1, at initialisation.
 extern uint32_t tiny_class_stride[TINY_NCLASS];
 extern uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
-extern uint8_t tiny_pool_lut[(TINY_POOL_MAX + 1024) / 1024 + 1];
+extern uint8_t tiny_mid_lut[(TINY_MID_MAX + 1024) / 1024 + 1];
 
 // DYN1 (a dynamic mid class): one extra class with a stride chosen at start-up,
 // for a program whose hot request size falls badly between two fixed classes (e.g. larson
@@ -66,8 +66,8 @@ void tiny_size_class_init(void);
 
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }
-// Class for TINY_ENGINE_MAX < n <= TINY_POOL_MAX.
-HAK_INLINE unsigned tiny_pool_class_of(size_t n) { return tiny_pool_lut[(n + 1024) >> 10]; }
+// Class for TINY_ENGINE_MAX < n <= TINY_MID_MAX.
+HAK_INLINE unsigned tiny_mid_class_of(size_t n) { return tiny_mid_lut[(n + 1024) >> 10]; }
 HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }
 
 #ifdef __cplusplus

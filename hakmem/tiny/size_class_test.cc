@@ -13,8 +13,8 @@ TEST(SizeClass, EveryRequestFitsItsClass) {
 }
 
 TEST(SizeClass, PoolClassesFitAndFollowTheSmallOnes) {
-  for (size_t n = TINY_ENGINE_MAX + 1; n <= TINY_POOL_MAX; n++) {
-    unsigned c = tiny_pool_class_of(n);
+  for (size_t n = TINY_ENGINE_MAX + 1; n <= TINY_MID_MAX; n++) {
+    unsigned c = tiny_mid_class_of(n);
     ASSERT_GE(c, (unsigned)TINY_SMALL_NCLASS) << n;
     ASSERT_LT(c, (unsigned)TINY_NCLASS) << n;
     ASSERT_GE(tiny_usable(c), n) << n;

@@ -17,7 +17,7 @@ static ss_stats_t ss_stats;
 
 static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   ss->kind = (uint8_t)kind;
-  ss->slab_shift = kind == SS_KIND_POOL ? SS_POOL_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
+  ss->slab_shift = kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
   ss->nslabs = (uint8_t)(SS_SIZE >> ss->slab_shift);
   ss->free_mask = ss_all_slabs(ss);
   for (unsigned u = 0; u < SS_NUNITS; u++) {
@@ -91,7 +91,7 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_a
   }
   pthread_mutex_unlock(&ss_cache_lock);
   if (!ss) {
-    int carved = kind == SS_KIND_POOL && arena && hak_cfg.arena_growth_levels > 0;
+    int carved = kind == SS_KIND_MID && arena && hak_cfg.arena_growth_levels > 0;
     ss = carved ? arena_carve(arena) : hak_os_map_aligned(SS_SIZE, SS_SIZE);
     if (!ss) return NULL;
     if (hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB) != 0) {  // no registry leaf

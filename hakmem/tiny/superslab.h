@@ -31,9 +31,9 @@ extern "C" {
 #define SS_UNIT_SHIFT 16            // granularity of the unit[] table: 64 KiB
 #define SS_NUNITS 32
 #define SS_SMALL_SLAB_SHIFT 16      // kind SMALL: 32 slabs of 64 KiB
-#define SS_POOL_SLAB_SHIFT 19       // kind POOL: 4 slabs of 512 KiB
+#define SS_MID_SLAB_SHIFT 19       // kind MID: 4 slabs of 512 KiB
 #define SS_NSLABS 32                // room for the larger count
-enum { SS_KIND_SMALL = 0, SS_KIND_POOL = 1, SS_NKINDS = 2 };
+enum { SS_KIND_SMALL = 0, SS_KIND_MID = 1, SS_NKINDS = 2 };
 #define SS_MAGIC 0x48414b4d53534c42ull  // "HAKMSSLB"
 #define SS_CLASS_NONE 0xff
 // Bytes before a slab's first block: the first block's header byte lives at offset 15.
@@ -100,7 +100,7 @@ typedef struct superslab {
 HAK_INLINE uint32_t ss_all_slabs(const struct superslab *ss) {
   return ss->nslabs == 32 ? 0xffffffffu : (1u << ss->nslabs) - 1;
 }
-HAK_INLINE unsigned ss_kind_of_class(unsigned c) { return c >= TINY_SMALL_NCLASS ? SS_KIND_POOL : SS_KIND_SMALL; }
+HAK_INLINE unsigned ss_kind_of_class(unsigned c) { return c >= TINY_SMALL_NCLASS ? SS_KIND_MID : SS_KIND_SMALL; }
 
 HAK_INLINE superslab_t *ss_of(const void *p) { return (superslab_t *)((uintptr_t)p & ~(SS_SIZE - 1)); }
 HAK_INLINE ss_unit_t *ss_unit_of(superslab_t *ss, const void *p) {
@@ -118,9 +118,9 @@ HAK_INLINE const ss_unit_t *ss_block_slot(superslab_t *ss, const void *p) {
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 
-// Pool TLS arena: a heap's reservation of address space that its kind-POOL SuperSlabs (the
+// Mid arena: a heap's reservation of address space that its kind-MID SuperSlabs (the
 // 8–64 KiB classes) are carved from. Each new arena is twice the previous one, from
-// HAKMEM_POOL_TLS_ARENA_MB_INIT up to _MB_MAX over _GROWTH_LEVELS doublings (sizes rounded up
+// HAKMEM_MID_ARENA_MB_INIT up to _MB_MAX over _GROWTH_LEVELS doublings (sizes rounded up
 // to whole SuperSlabs), so a thread that keeps growing maps ever larger pieces with one
 // aligned mmap each instead of one per SuperSlab. Untouched reservation costs no RSS.
 // Protected by the owning heap's lock.
@@ -129,7 +129,7 @@ typedef struct ss_arena {
   uint8_t level;        // doublings done
 } ss_arena_t;
 
-// Returns a SuperSlab of the given kind from the global cache, the heap's arena (kind POOL,
+// Returns a SuperSlab of the given kind from the global cache, the heap's arena (kind MID,
 // arena != NULL) or a fresh mapping, with every slab unassigned and owner set; NULL when the
 // OS refuses memory.
 superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena);

@@ -37,7 +37,7 @@ uint64_t dead_refilled, dead_flushed;  // dead_lock
 
 static uint32_t bin_cap(unsigned c) {
   if (c >= TINY_SMALL_NCLASS) {  // 10–64 KiB blocks: a byte budget of its own
-    long cap = hak_cfg.pool_cache_bytes / tiny_class_stride[c];
+    long cap = hak_cfg.mid_cache_bytes / tiny_class_stride[c];
     return (uint32_t)(cap < 4 ? 4 : cap > 64 ? 64 : cap);
   }
   long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
@@ -110,7 +110,7 @@ int heap_thread_init(void) {
   }
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
-  for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.pool_ring_cap;
+  for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.mid_ring_cap;
 #if HAKMEM_LEARNER
   uint32_t caps[TINY_NCLASS];
   for (unsigned c = 0; c < TINY_NCLASS; c++) caps[c] = t->bin[c].cap;
