@@ -38,6 +38,11 @@ BENCHES = {
                                   "large_vm 40000 16 65536 4194304 1 1"]),
     "realloc_growth": ("bench_realloc", ["5000", "20000", "50000"]),
     "sweep": ("bench_sweep", ["50000", "200000", "500000"]),
+    # Shapes HAKMEM was not tuned on (issue 15): bursts longer than a thread cache, string
+    # builders growing by half, short-lived threads handing their blocks to main across forks.
+    "burst_256": ("bench_burst", ["4000000 256 256", "40000000 256 256", "80000000 256 256"]),
+    "strbuild": ("bench_strbuild", ["40000", "400000", "1000000"]),
+    "thread_churn": ("bench_thread_churn", ["40 20000", "300 20000", "600 20000"]),
 }
 PROFILES = {"quick": 0, "default": 1, "full": 2}
 
@@ -68,32 +73,50 @@ def run_one(binary, args, lib, hakmem_lib, env_extra, timeout):
 
 
 def svg_chart(table, allocs, path):
-    """Two grouped bar charts (throughput relative to glibc, peak RSS in MiB) as one SVG."""
+    """Two grouped bar charts as one SVG, each on a log2 axis centred on the best peer (1 = as
+    fast / as lean as the best of glibc, mimalloc, jemalloc, tcmalloc on that row), so a 30x row
+    does not flatten the others and above/below the line reads at a glance: throughput / the
+    fastest peer, and peak RSS / the leanest peer (bars above the line = more memory)."""
+    import math
     colors = {"hakmem": "#d62728", "glibc": "#7f7f7f", "mimalloc": "#1f77b4", "jemalloc": "#2ca02c", "tcmalloc": "#ff7f0e"}
     benches = list(table)
+    peers = [a for a in allocs if not a.startswith("hakmem")]
     bw, gap, left, top, h = 12, 18, 60, 40, 220
+    span = 4.0  # log2 range shown each side of 1 (1/16x .. 16x); larger values are clipped and labelled
     width = left + len(benches) * (len(allocs) * bw + gap) + 140
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (width, 2 * (h + 120))]
-    for panel, (key, title) in enumerate([("ratio", "throughput relative to glibc (median)"), ("rss", "peak RSS (MiB, median)")]):
+    panels = [("mops", max, "throughput / fastest peer (log scale; above the line = faster)"),
+              ("rss", min, "peak RSS / leanest peer (log scale; above the line = more memory)")]
+    for panel, (key, pick, title) in enumerate(panels):
         y0 = top + panel * (h + 120)
-        vals = [table[b][a][key] for b in benches for a in allocs if table[b].get(a) and table[b][a].get(key)]
-        vmax = max(vals) if vals else 1
+        mid = y0 + h / 2.0
         parts.append('<text x="%d" y="%d" font-size="13">%s</text>' % (left, y0 - 15, title))
-        parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (left, y0 + h, width - 140, y0 + h))
+        for g in (-3, -2, -1, 0, 1, 2, 3):
+            y = mid - g / span * (h / 2.0)
+            parts.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s"/>' % (left, y, width - 140, y, "black" if g == 0 else "#dddddd"))
+            parts.append('<text x="%d" y="%.1f">%s</text>' % (5, y + 4, ("%gx" % (2.0 ** g))))
         for i, b in enumerate(benches):
             x = left + i * (len(allocs) * bw + gap)
+            ref = [table[b][p][key] for p in peers if table[b].get(p) and table[b][p].get(key)]
+            if not ref:
+                continue
+            base = pick(ref)
             for j, a in enumerate(allocs):
                 v = table[b].get(a, {}).get(key)
-                if not v:
+                if not v or not base:
                     continue
-                bh = v / vmax * h
-                parts.append('<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s: %.3g</title></rect>'
-                             % (x + j * bw, y0 + h - bh, bw - 1, bh, colors[a], b, a, v))
+                r = v / base
+                lg = max(-span, min(span, math.log2(r)))
+                bh = abs(lg) / span * (h / 2.0)
+                y = mid - bh if lg > 0 else mid
+                parts.append('<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s: %.3g (%.3gx the best peer)</title></rect>'
+                             % (x + j * bw, y, bw - 1, max(bh, 0.5), colors.get(a, "#000000"), b, a, v, r))
+                if a.startswith("hakmem"):
+                    parts.append('<text x="%d" y="%.1f" font-size="9">%.2f</text>' % (x + j * bw, (y - 2) if lg > 0 else (y + bh + 9), r))
             parts.append('<text x="%d" y="%d" transform="rotate(30 %d %d)">%s</text>' % (x, y0 + h + 14, x, y0 + h + 14, b))
-        parts.append('<text x="%d" y="%d">max %.3g</text>' % (5, y0 + 10, vmax))
     for j, a in enumerate(allocs):
         parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>'
-                     % (width - 120, top + j * 16, colors[a], width - 105, top + j * 16 + 9, a))
+                     % (width - 120, top + j * 16, colors.get(a, "#000000"), width - 105, top + j * 16 + 9, a))
     parts.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(parts))
