@@ -15,7 +15,7 @@ HAK_INLINE void *front_malloc(size_t size) {
     c = tiny_class_of(size);
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_assume)
-    __builtin_assume(c < 64);  // every class is: the header byte is then 0xa0 | c, no mask
+    __builtin_assume(c < 64);  // every class is: the header byte is then 0x40 | c, no mask
 #endif
 #endif
   }

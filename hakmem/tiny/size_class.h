@@ -3,9 +3,11 @@
 // Block layout: the user pointer u is 16-byte aligned and the header byte sits at u[-1],
 // which is the last byte of the previous block's stride (the first block of a slab has 16
 // spare bytes in front of it). So a class with stride S serves requests up to S-1 bytes.
-//   header = 0xa0 | class  while the block is allocated
-//   header = 0xe0 | class  while it is free (in a thread cache, slab list or remote queue)
+//   header = 0x40 | class  while the block is allocated          (01cccccc)
+//   header = 0xc0 | class  while it is free (in a thread cache, slab list or remote queue)
 //   header = 0x80          marks an aligned interior pointer (tiny_aligned_mark in tiny.h)
+// Two state bits and six class bits: every class (0..44) keeps its whole number, allocated
+// and free differ in bit 7 only, and a zero byte (fresh memory) is none of the three.
 //
 // Classes 0..19 are the Tiny tier (requests up to 1023 B; class 20, stride 1280, takes
 // 1024..1279). Classes 20..31 reach 8191 B and classes 32..43 (strides 10–64 KiB, in 512 KiB
@@ -38,13 +40,13 @@ extern "C" {
 #define TINY_MID_FIRST 20            // first class above it (stride 1280): the mid classes
 #define TINY_ENGINE_MAX 8191         // largest request of the small-slab classes
 #define TINY_MID_MAX 65535          // largest request the slab engine serves
-#define TINY_HDR_ALLOC 0xa0u
-#define TINY_HDR_FREE 0xe0u
+#define TINY_HDR_ALLOC 0x40u
+#define TINY_HDR_FREE 0xc0u
 #define TINY_HDR_ALIGNED 0x80u
-#define TINY_HDR_MAGIC_MASK 0xe0u
+#define TINY_HDR_STATE_MASK 0xc0u
+#define TINY_HDR_CLASS_MASK 0x3fu
 
-// Bit 5 of the class is already set in both state patterns, so masking with 0x3f gives the
-// same byte as keeping the low 5 bits, and a caller that knows c < 64 needs no mask at all.
+// A caller that knows c < 64 needs no mask (the compiler drops it).
 #define TINY_HDR_ALLOC_OF(c) ((uint8_t)(TINY_HDR_ALLOC | ((c)&0x3f)))
 #define TINY_HDR_FREE_OF(c) ((uint8_t)(TINY_HDR_FREE | ((c)&0x3f)))
 _Static_assert(TINY_NCLASS <= 64, "class numbers fit the header's 6 bits");

@@ -46,10 +46,16 @@ TEST(SizeClass, StridesAreSixteenByteMultiplesAndIncreasing) {
 TEST(SizeClass, HeaderEncodingRoundTrips) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
     unsigned alloc = TINY_HDR_ALLOC_OF(c), freed = TINY_HDR_FREE_OF(c);
-    EXPECT_EQ(alloc & TINY_HDR_MAGIC_MASK, TINY_HDR_ALLOC);
-    EXPECT_EQ(freed & TINY_HDR_MAGIC_MASK, TINY_HDR_FREE);
-    EXPECT_EQ(alloc & 0x1f, c & 0x1f);
+    EXPECT_EQ(alloc & TINY_HDR_STATE_MASK, TINY_HDR_ALLOC);
+    EXPECT_EQ(freed & TINY_HDR_STATE_MASK, TINY_HDR_FREE);
+    EXPECT_EQ(alloc & TINY_HDR_CLASS_MASK, c);  // the whole class number, every class
+    EXPECT_EQ(freed & TINY_HDR_CLASS_MASK, c);
+    EXPECT_EQ(alloc | (TINY_HDR_FREE ^ TINY_HDR_ALLOC), freed);  // the free fast path's derivation
     EXPECT_NE(alloc, freed);
-    EXPECT_NE(TINY_HDR_ALIGNED & TINY_HDR_MAGIC_MASK, TINY_HDR_ALLOC);
+    EXPECT_NE(alloc, TINY_HDR_ALIGNED);
+    EXPECT_NE(freed, TINY_HDR_ALIGNED);
+    EXPECT_NE(alloc, 0u);  // fresh (zero) memory never reads as a header
+    for (unsigned d = 0; d < TINY_NCLASS; d++)
+      if (d != c) EXPECT_NE(alloc, TINY_HDR_ALLOC_OF(d)) << c << " vs " << d;
   }
 }
