@@ -1,8 +1,10 @@
 // heap_impl.h — what the slab engine's own files share and nothing else includes: the heap
 // lists and their lock, the dead-thread heap, and the functions one mechanism offers the
-// others. Mechanisms: slab.c (lists and counters), remote.c (cross-thread frees), refill.c
-// (allocation slow path), flush.c (free slow path, whole-cache flushes), thread.c (heaps and
-// threads, trim, totals), fork.c (fork handlers).
+// others. Mechanisms, lowest first: slab.c (lists and counters), remote.c (cross-thread
+// frees), flush.c (blocks leaving a cache), thread.c (heaps and threads, the calling
+// thread's cache, the free slow path's entry, trim, totals), refill.c (the allocation slow
+// path), fork.c (fork handlers). Prototypes and shared variables only: the inline helpers
+// are in heap.h and heap_learn.h.
 #ifndef HAKMEM_TINY_HEAP_IMPL_H
 #define HAKMEM_TINY_HEAP_IMPL_H
 
@@ -25,8 +27,6 @@ extern tiny_heap_t *dead_heap;
 extern uint64_t dead_refilled, dead_flushed;  // dead_lock
 
 // ---------------------------------------------------------------- slab.c (heap's lock held)
-
-// Prototypes and shared variables only: the inline helpers are in heap.h and heap_learn.h.
 
 // Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out its last
 // block); used and active grow by exactly the number returned.

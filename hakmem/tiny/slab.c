@@ -49,6 +49,15 @@ static void free_unlink(tiny_heap_t *h, superslab_t *ss) {
   DLIST_UNLINK(&h->with_free[ss->kind], ss, fnext, fprev);
 }
 
+static void set_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
+  ss->nonempty[s->cls] |= 1u << s->idx;
+  avail_link(h, ss, s->cls);
+}
+static void clear_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
+  ss->nonempty[s->cls] &= ~(1u << s->idx);
+  if (!ss->nonempty[s->cls]) avail_unlink(h, ss, s->cls);
+}
+
 void heap_release_ss(tiny_heap_t *h, superslab_t *ss) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) avail_unlink(h, ss, c);
   free_unlink(h, ss);
@@ -78,21 +87,11 @@ tiny_slab_t *heap_new_slab(tiny_heap_t *h, unsigned c) {
   }
   tiny_slab_t *s = ss_slab_assign(ss, c);
   if (!ss->free_mask) free_unlink(h, ss);
-  ss->nonempty[s->cls] |= 1u << s->idx;
-  avail_link(h, ss, s->cls);
+  set_nonempty(h, ss, s);
   return s;
 }
 
 // ---------------------------------------------------------------- counters: take / put
-
-static void set_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
-  ss->nonempty[s->cls] |= 1u << s->idx;
-  avail_link(h, ss, s->cls);
-}
-static void clear_nonempty(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s) {
-  ss->nonempty[s->cls] &= ~(1u << s->idx);
-  if (!ss->nonempty[s->cls]) avail_unlink(h, ss, s->cls);
-}
 
 // Moves up to `want` blocks out of slab s into a NULL-terminated chain (ascending addresses
 // for carved blocks; *tail_out its last block). used and active grow by exactly the number
