@@ -219,6 +219,7 @@ void hak_config_load(char **envp) {
   hak_cfg.wmax_cand_pct[1] = 150;
   if (!envp) return;
   unsigned char set[NKNOBS] = {0};
+  const char *old_val[NKNOBS] = {0};  // a former name's value, applied once the scan is done
   for (char **e = envp; *e; e++) {
     const char *s = *e, *val;
     if (s[0] != 'H' || s[1] != 'A' || s[2] != 'K') continue;
@@ -228,9 +229,10 @@ void hak_config_load(char **envp) {
         set[i] = 1;
         goto next;
       }
-    }
-    for (size_t i = 0; i < NKNOBS; i++) {
-      if (knobs[i].old_name && env_is(s, knobs[i].old_name, &val)) goto next;  // second pass
+      if (knobs[i].old_name && env_is(s, knobs[i].old_name, &val)) {
+        old_val[i] = val;
+        goto next;
+      }
     }
     if (s[3] == 'M' && s[4] == 'E' && s[5] == 'M' && s[6] == '_') {
       char name[64];
@@ -242,17 +244,13 @@ void hak_config_load(char **envp) {
   next:;
   }
   // Former names: honoured with a warning, unless the current name was given too.
-  for (char **e = envp; *e; e++) {
-    const char *s = *e, *val;
-    if (s[0] != 'H' || s[1] != 'A' || s[2] != 'K') continue;
-    for (size_t i = 0; i < NKNOBS; i++) {
-      if (!knobs[i].old_name || !env_is(s, knobs[i].old_name, &val)) continue;
-      if (set[i]) {
-        hak_log("%s is deprecated and ignored: %s is set", knobs[i].old_name, knobs[i].name);
-      } else {
-        hak_log("%s is deprecated; use %s", knobs[i].old_name, knobs[i].name);
-        knob_set(&knobs[i], val);
-      }
+  for (size_t i = 0; i < NKNOBS; i++) {
+    if (!old_val[i]) continue;
+    if (set[i]) {
+      hak_log("%s is deprecated and ignored: %s is set", knobs[i].old_name, knobs[i].name);
+    } else {
+      hak_log("%s is deprecated; use %s", knobs[i].old_name, knobs[i].name);
+      knob_set(&knobs[i], old_val[i]);
     }
   }
 }
