@@ -41,6 +41,16 @@ HAK_INLINE unsigned hak_reg_kind_canonical(uintptr_t u) {
   return HAK_LOAD_RELAXED(&leaf[(u >> HAK_GRANULE_SHIFT) & (HAK_REG_LEAF_ENTRIES - 1)]);
 }
 
+// Kind of the granule of u when u is below 2^47 (top = u >> HAK_REG_LEAF_SHIFT, which the
+// caller has computed: one shift serves as both the bound test and the index), else NONE.
+HAK_INLINE unsigned hak_reg_kind_top(uintptr_t u, uintptr_t top) {
+  // Without the empty asm the compiler turns the bound test back into a second shift of u.
+  __asm__("" : "+r"(top));
+  if (HAK_UNLIKELY(top >= HAK_REG_TOP_ENTRIES)) return HAK_KIND_NONE;
+  const uint8_t *leaf = HAK_LOAD_RELAXED(&hak_reg_top[top]);
+  return HAK_LOAD_RELAXED(&leaf[(u >> HAK_GRANULE_SHIFT) & (HAK_REG_LEAF_ENTRIES - 1)]);
+}
+
 HAK_INLINE unsigned hak_reg_kind(const void *p) {
   uintptr_t u = (uintptr_t)p;
   if (HAK_UNLIKELY(u >> HAK_ADDR_BITS)) return HAK_KIND_NONE;

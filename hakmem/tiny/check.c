@@ -54,9 +54,12 @@ static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
     if (ss->unit[u].cls != s->cls)
       FAIL(x, "integrity: SuperSlab %p slab %u: unit %u says class %u, slab says %u", (void *)ss, i, u, ss->unit[u].cls,
            s->cls);
-    if (s->cls != SS_CLASS_NONE && ss->unit[u].base != (uint32_t)(s->begin + SS_BLOCK_LEAD - (uint8_t *)ss))
-      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u gives the first block at offset %u, slab says %lu", (void *)ss, i,
-           u, ss->unit[u].base, (unsigned long)(s->begin + SS_BLOCK_LEAD - (uint8_t *)ss));
+    if (s->cls != SS_CLASS_NONE && ss->unit[u].start != (uintptr_t)(s->begin + SS_BLOCK_LEAD))
+      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u gives the first block at %#lx, slab says %#lx", (void *)ss, i,
+           u, (unsigned long)ss->unit[u].start, (unsigned long)(s->begin + SS_BLOCK_LEAD));
+    if (ss->unit[u].cap != (s->cls == SS_CLASS_NONE ? 0u : s->capacity))
+      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u says capacity %u, slab says %u", (void *)ss, i, u, ss->unit[u].cap,
+           s->cls == SS_CLASS_NONE ? 0u : s->capacity);
   }
   if (s->cls != SS_CLASS_NONE && ss_kind_of_class(s->cls) != ss->kind)
     FAIL(x, "integrity: SuperSlab %p slab %u: class %u does not belong in a kind-%u SuperSlab", (void *)ss, i, s->cls, ss->kind);
@@ -163,6 +166,9 @@ static void check_heap(tiny_heap_t *h, void *arg) {
   // Slabs queued in the inbox are counted through their remote words above.
   tiny_tls_t *t = tiny_heap_tls(h);
   if (!t) return;
+  if (t->gate.head || t->gate.room || t->gate.cap)
+    FAIL(x, "integrity: thread cache of heap %p: the ring classes' gate bin is not empty (head %p, room %u)", (void *)h,
+         t->gate.head, t->gate.room);
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
     unsigned k = 0;
     uint32_t count = tiny_bin_count(&t->bin[c]);

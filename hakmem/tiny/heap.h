@@ -12,6 +12,7 @@
 #define HAKMEM_TINY_HEAP_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -41,6 +42,8 @@ typedef struct tiny_bin {
 #endif
 } tiny_bin_t;
 
+_Static_assert(sizeof(tiny_bin_t) == 1u << TINY_BIN_SHIFT, "tiny_lut.bin holds class << TINY_BIN_SHIFT");
+
 HAK_INLINE uint32_t tiny_bin_count(const tiny_bin_t *b) { return b->cap - b->room; }
 
 // Ring: a small array of free blocks in front of the list (LIFO) of each class of 8 KiB and
@@ -65,6 +68,9 @@ enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };  // 
 
 typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
+  // Always empty with room 0: the free fast path sends ring classes here (ss_unit_t.bin), so
+  // they reach tiny_free_slow, which offers the block to the ring, without a class test.
+  tiny_bin_t gate;
   tiny_ring_t ring[TINY_NRING];
   struct tiny_heap *heap;
 #if HAKMEM_DEBUG_COUNTERS
@@ -74,6 +80,7 @@ typedef struct tiny_tls {
   tiny_learn_t learn;  // per-thread learner (counters on the fast path, decisions on the slow)
 #endif
 } tiny_tls_t;
+_Static_assert(offsetof(tiny_tls_t, bin) == 0, "tiny_lut.bin and ss_unit_t.bin are offsets from the cache");
 
 typedef struct tiny_heap {
   // Held by the owner during every slow-path operation on this heap (refill, flush, drain,

@@ -20,17 +20,20 @@ uint32_t tiny_class_stride[TINY_NCLASS] = {
 #define R16(c) R8(c), R8(c)
 #define R32(c) R16(c), R16(c)
 #define R64(c) R32(c), R32(c)
-uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1] = {
-    0,  // i = 0 is unused (n + 16 >= 16)
-    L1(0), L1(1), L1(2), L1(3), L1(4), L1(5), L1(6), L1(7),  // strides 16..128
-    R2(8), R2(9), R2(10), R2(11),                            // 160..256
-    R4(12), R4(13), R4(14), R4(15),                          // 320..512
-    R8(16), R8(17), R8(18), R8(19),                          // 640..1024
-    R16(20), R16(21), R16(22), R16(23),                      // 1280..2048
-    R32(24), R32(25), R32(26), R32(27),                      // 2560..4096
-    R64(28), R64(29), R64(30), R64(31),                      // 5120..8192
-};
-_Static_assert(sizeof tiny_class_lut == 513, "lut covers requests 0..8191");
+#define SMALL_ROWS(F)                                                    \
+  0, /* i = 0 is unused (n + 16 >= 16) */                                \
+      L1(F(0)), L1(F(1)), L1(F(2)), L1(F(3)), L1(F(4)), L1(F(5)),         \
+      L1(F(6)), L1(F(7)),                     /* strides 16..128 */       \
+      R2(F(8)), R2(F(9)), R2(F(10)), R2(F(11)),     /* 160..256 */       \
+      R4(F(12)), R4(F(13)), R4(F(14)), R4(F(15)),   /* 320..512 */       \
+      R8(F(16)), R8(F(17)), R8(F(18)), R8(F(19)),   /* 640..1024 */      \
+      R16(F(20)), R16(F(21)), R16(F(22)), R16(F(23)), /* 1280..2048 */   \
+      R32(F(24)), R32(F(25)), R32(F(26)), R32(F(27)), /* 2560..4096 */   \
+      R64(F(28)), R64(F(29)), R64(F(30)), R64(F(31))  /* 5120..8192 */
+#define HDR_OF(c) TINY_HDR_ALLOC_OF(c)
+#define BIN_OF(c) ((c) << TINY_BIN_SHIFT)
+tiny_lut_t tiny_lut = {{SMALL_ROWS(HDR_OF)}, {SMALL_ROWS(BIN_OF)}};
+_Static_assert(TINY_LUT_N == 513, "lut covers requests 0..8191");
 
 // Entry i serves requests n with (n + 1024) / 1024 == i (needs stride >= 1024 * i), for
 // 8192 <= n <= 65535, i.e. i = 9..64.
@@ -60,9 +63,13 @@ int tiny_size_class_set_dyn1(size_t max_request) {
     dyn = (uint32_t)HAK_ALIGN_UP(max_request + 1, 16);  // the header byte comes first
     tiny_class_stride[TINY_DYN_CLASS] = dyn;
   }
-  // Rebuild both tables: entry i of tiny_class_lut serves requests up to 16 * i - 1, entry i
-  // of tiny_mid_lut (i >= 9) requests up to 1024 * i - 1.
-  for (unsigned i = 1; i < sizeof tiny_class_lut; i++) tiny_class_lut[i] = best_class(16 * i, dyn);
+  // Rebuild both tables: entry i of tiny_lut serves requests up to 16 * i - 1, entry i of
+  // tiny_mid_lut (i >= 9) requests up to 1024 * i - 1.
+  for (unsigned i = 1; i < TINY_LUT_N; i++) {
+    unsigned c = best_class(16 * i, dyn);
+    tiny_lut.hdr[i] = TINY_HDR_ALLOC_OF(c);
+    tiny_lut.bin[i] = (uint16_t)(c << TINY_BIN_SHIFT);
+  }
   for (unsigned i = 9; i < sizeof tiny_mid_lut; i++) tiny_mid_lut[i] = best_class(1024 * i, dyn);
   return 0;
 }

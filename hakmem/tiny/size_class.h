@@ -53,7 +53,20 @@ _Static_assert(TINY_NCLASS <= 64, "class numbers fit the header's 6 bits");
 
 // Written only by tiny_size_class_set_dyn1, at initialisation.
 extern uint32_t tiny_class_stride[TINY_NCLASS];
-extern uint8_t tiny_class_lut[(TINY_ENGINE_MAX + 16) / 16 + 1];
+// Request n <= TINY_ENGINE_MAX -> entry (n + 16) >> 4: the class's "allocated" header byte
+// (which holds the class) and the byte offset of its bin in the thread cache, so the malloc
+// fast path does no class arithmetic. A bin is 1 << TINY_BIN_SHIFT bytes (heap.h checks).
+#if HAKMEM_LEARNER
+#define TINY_BIN_SHIFT 5
+#else
+#define TINY_BIN_SHIFT 4
+#endif
+#define TINY_LUT_N ((TINY_ENGINE_MAX + 16) / 16 + 1)
+typedef struct {
+  uint8_t hdr[TINY_LUT_N];
+  uint16_t bin[TINY_LUT_N];
+} tiny_lut_t;
+extern tiny_lut_t tiny_lut;
 extern uint8_t tiny_mid_lut[(TINY_MID_MAX + 1024) / 1024 + 1];
 
 // DYN1 (a dynamic mid class): one extra class with a stride chosen at start-up,
@@ -67,7 +80,7 @@ int tiny_size_class_set_dyn1(size_t max_request);
 void tiny_size_class_init(void);
 
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
-HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_class_lut[(n + 16) >> 4]; }
+HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_lut.hdr[(n + 16) >> 4] & TINY_HDR_CLASS_MASK; }
 // Class for TINY_ENGINE_MAX < n <= TINY_MID_MAX.
 HAK_INLINE unsigned tiny_mid_class_of(size_t n) { return tiny_mid_lut[(n + 1024) >> 10]; }
 HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }

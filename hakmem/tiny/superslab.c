@@ -3,11 +3,13 @@
 #include "hakmem/tiny/superslab.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
+#include "hakmem/tiny/heap.h"
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
@@ -169,6 +171,14 @@ static uint32_t ss_slab_units(superslab_t *ss, unsigned slab) {
   return (per == 32 ? 0xffffffffu : (1u << per) - 1) << (slab * per);
 }
 
+// The inverse of odd d modulo 2^64 (Newton's iteration doubles the correct low bits each
+// step: d itself is correct to 3 bits, five steps reach 96).
+static uint64_t ss_inverse_odd(uint64_t d) {
+  uint64_t x = d;
+  for (int i = 0; i < 5; i++) x *= 2 - d * x;
+  return x;
+}
+
 // Publishes slab `slab`'s class and block geometry to its units (cls SS_CLASS_NONE: none).
 static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
   uint32_t units = ss_slab_units(ss, slab);
@@ -179,14 +189,21 @@ static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
     e->cls = cls;
     if (cls == SS_CLASS_NONE) {
       e->hdr = 0;
-      e->span = 0;
-      e->base = 0;
-      e->magic = 0;
+      e->cap = 0;
+      e->start = 0;
+      e->inv = 0;
+      e->rot = 0;
+      e->bin = (uint16_t)offsetof(tiny_tls_t, gate);
     } else {
       e->hdr = TINY_HDR_ALLOC_OF(cls);
-      e->base = (uint32_t)(s->begin + SS_BLOCK_LEAD - (uint8_t *)ss);
-      e->span = (uint32_t)s->capacity * s->stride;
-      e->magic = UINT64_MAX / s->stride + 1;
+      e->start = (uintptr_t)(s->begin + SS_BLOCK_LEAD);
+      e->cap = s->capacity;
+      e->rot = (uint8_t)__builtin_ctz(s->stride);
+      e->inv = ss_inverse_odd(s->stride >> e->rot);
+      // A ring class's free finds the always-full gate bin and leaves for tiny_free_slow,
+      // which tries the ring first.
+      e->bin = (uint16_t)(cls < TINY_RING_FIRST ? offsetof(tiny_tls_t, bin) + cls * sizeof(tiny_bin_t)
+                                                : offsetof(tiny_tls_t, gate));
     }
   }
 }

@@ -59,20 +59,24 @@ typedef struct tiny_slab {
 } tiny_slab_t;
 
 // What free() needs of the slab covering one 64 KiB unit, in one 32-byte entry (free reads
-// one cache line of the header): the class (SS_CLASS_NONE when unassigned) and its
-// "allocated" header byte, read instead of waiting for the block's own (often cold) header
-// byte, and the exact block-start test. For p in the unit, off = (p mod 2 MiB) - base is
-// the offset from the slab's first block; p starts a block slot iff off < span and stride
-// divides off, which is one multiplication: for off < 2^32, off * magic mod 2^64 < magic iff
-// stride | off (magic = 2^64 / stride rounded up). An unassigned unit has span 0.
+// one cache line of the header): the class (SS_CLASS_NONE when unassigned), its "allocated"
+// header byte, read instead of waiting for the block's own (often cold) header byte, its
+// thread-cache bin's byte offset, and the exact block-start test. For p in the unit,
+// off = p - start is the offset from the slab's first block (wrapping to a huge value
+// below it). With stride = odd * 2^rot and inv = odd^-1 mod 2^64,
+// ror(off * inv, rot) is off / stride when stride divides off and exceeds 2^64 / stride
+// when it does not, so "< capacity" alone tests both that p is a block slot and that the
+// slot lies inside the slab. An unassigned unit has capacity 0.
 typedef struct {
-  uint64_t magic;
-  uint32_t base;  // offset of the slab's first block from the SuperSlab
-  uint32_t span;  // capacity * stride of the slab
+  uint64_t inv;
+  uintptr_t start;  // address of the slab's first block
+  uint32_t cap;     // capacity of the slab (0: unassigned)
+  uint16_t bin;     // byte offset in tiny_tls_t of the bin a free of class cls goes to
+  uint8_t rot;
   uint8_t cls;
-  uint8_t hdr;    // TINY_HDR_ALLOC_OF(cls)
-  uint8_t slab;   // slab index
-  uint8_t pad_[13];
+  uint8_t hdr;      // TINY_HDR_ALLOC_OF(cls)
+  uint8_t slab;     // slab index
+  uint8_t pad_[6];
 } ss_unit_t;
 _Static_assert(sizeof(ss_unit_t) == 32, "two units per cache line");
 
@@ -109,12 +113,14 @@ HAK_INLINE ss_unit_t *ss_unit_of(superslab_t *ss, const void *p) {
   return (ss_unit_t *)((uint8_t *)ss->unit + (((uintptr_t)p >> (SS_UNIT_SHIFT - 5)) & ((SS_NUNITS - 1) << 5)));
 }
 HAK_INLINE tiny_slab_t *ss_slab_of(superslab_t *ss, const void *p) { return &ss->slabs[ss_unit_of(ss, p)->slab]; }
-// The unit entry of p if p starts a block slot of its slab (carved or not: the slow path
-// also checks the carved count), else NULL. The header byte is not looked at.
-HAK_INLINE const ss_unit_t *ss_block_slot(superslab_t *ss, const void *p) {
-  const ss_unit_t *e = ss_unit_of(ss, p);
-  uint64_t off = (uint64_t)(((uintptr_t)p & (SS_SIZE - 1)) - e->base);
-  return off < e->span && off * e->magic < e->magic ? e : NULL;
+// Whether p starts a block slot of the slab e describes (e = ss_unit_of(ss_of(p), p);
+// carved or not: the slow path also checks the carved count). The header byte is not
+// looked at.
+HAK_INLINE int ss_unit_is_slot(const ss_unit_t *e, const void *p) {
+  uint64_t x = (uint64_t)((uintptr_t)p - e->start) * e->inv;
+  unsigned r = e->rot;
+  x = (x >> r) | (x << ((64 - r) & 63));  // one ror
+  return x < e->cap;
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 

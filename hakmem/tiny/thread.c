@@ -174,6 +174,16 @@ void tiny_free_slow(void *p, unsigned c) {
     }
   }
   tiny_tls_t *t = tiny_me;
+  if (c >= TINY_RING_FIRST) {  // the header already says free (tiny_free_to)
+    tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
+    if (r->n < r->cap) {
+      r->slot[r->n++] = p;
+#if HAKMEM_DEBUG_COUNTERS
+      t->frees[c]++;
+#endif
+      return;
+    }
+  }
   tiny_bin_t *b = &t->bin[c];
   if (b->room == 0) {
     if (heap_learn_tick(t)) heap_apply_caps(t);

@@ -9,57 +9,60 @@
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/track.h"
 
-HAK_INLINE void *tiny_alloc(unsigned c) {
-  tiny_bin_t *b = &tiny_me->bin[c];
+// Pops the first block of bin b, whose class's "allocated" header byte is hdr.
+HAK_INLINE void *tiny_alloc_at(uint8_t hdr, tiny_bin_t *b) {
+  unsigned c = hdr & TINY_HDR_CLASS_MASK;
   void *p = b->head;
   if (HAK_UNLIKELY(!p)) return tiny_alloc_slow(c);
   void *next = hak_next_get(p);
   b->head = next;
   b->room++;
   __builtin_prefetch(next);  // the next pop of this class reads *next
-  return tiny_hand_out(p, c);
+  ((uint8_t *)p)[-1] = hdr;
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
+#if HAKMEM_DEBUG_COUNTERS
+  tiny_me->allocs[c]++;
+#endif
+#if HAKMEM_LEARNER
+  b->allocs++;
+#endif
+  return p;
 }
 
-// p is a validated allocated block of class c whose header still says "allocated"; freed is
-// TINY_HDR_FREE_OF(c) (the fast path derives it from the header byte it already holds).
-HAK_INLINE void tiny_free_marked(void *p, unsigned c, uint8_t freed) {
+HAK_INLINE void *tiny_alloc(unsigned c) { return tiny_alloc_at(TINY_HDR_ALLOC_OF(c), &tiny_me->bin[c]); }
+
+// p is a validated allocated block whose header still says "allocated"; freed is its class's
+// TINY_HDR_FREE_OF(c) (the fast path derives it from the header byte it already holds) and
+// b is the bin the free goes to in the calling thread's cache. The class is read back from
+// `freed` only where it is needed, off the path of a bin with room.
+HAK_INLINE void tiny_free_to(void *p, uint8_t freed, tiny_bin_t *b) {
+  unsigned c = freed & TINY_HDR_CLASS_MASK;
   ((uint8_t *)p)[-1] = freed;
   HAK_TRACK_FREE(p, tiny_usable(c));
-  tiny_bin_t *b = &tiny_me->bin[c];
-  if (HAK_UNLIKELY(b->room == 0)) {
+  uint32_t room = b->room;
+  if (HAK_UNLIKELY(room == 0)) {
     tiny_free_slow(p, c);
     return;
   }
   hak_next_set(p, b->head);
   b->head = p;
-  b->room--;
+  b->room = room - 1;
 #if HAKMEM_DEBUG_COUNTERS
   tiny_me->frees[c]++;
 #endif
 }
 
-HAK_INLINE void tiny_free(void *p, unsigned c) { tiny_free_marked(p, c, TINY_HDR_FREE_OF(c)); }
+// Any validated allocated block of class c: a small class to its bin, a ring class through
+// the gate to tiny_free_slow and its ring (the route the inline free takes).
+HAK_INLINE void tiny_free(void *p, unsigned c) {
+  tiny_free_to(p, TINY_HDR_FREE_OF(c), c < TINY_RING_FIRST ? &tiny_me->bin[c] : &tiny_me->gate);
+}
 
 // Ring classes (c >= TINY_RING_FIRST): the ring first, then the list.
 HAK_INLINE void *tiny_ring_alloc(unsigned c) {
   tiny_ring_t *r = &tiny_me->ring[c - TINY_RING_FIRST];
   if (HAK_UNLIKELY(!r->n)) return tiny_alloc(c);
   return tiny_hand_out(r->slot[--r->n], c);
-}
-
-// p as in tiny_free.
-HAK_INLINE void tiny_ring_free(void *p, unsigned c) {
-  tiny_ring_t *r = &tiny_me->ring[c - TINY_RING_FIRST];
-  if (HAK_UNLIKELY(r->n >= r->cap)) {
-    tiny_free(p, c);
-    return;
-  }
-  ((uint8_t *)p)[-1] = TINY_HDR_FREE_OF(c);
-  HAK_TRACK_FREE(p, tiny_usable(c));
-  r->slot[r->n++] = p;
-#if HAKMEM_DEBUG_COUNTERS
-  tiny_me->frees[c]++;
-#endif
 }
 
 // Marks q, an aligned pointer inside block u (u + 16 <= q < u + stride), so that free and

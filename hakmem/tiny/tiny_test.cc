@@ -42,6 +42,36 @@ TEST(Tiny, BlocksAreAlignedDistinctAndWritable) {
   });
 }
 
+// The free fast path's exact block-start test (one multiplication and a rotate) agrees with
+// the plain definition at every 16-aligned address of every unit of a slab, for every class:
+// block slots inside the slab pass, everything else (header, lead bytes, interior and
+// trailing slack, other slabs' units) fails.
+TEST(Tiny, UnitSlotTestMatchesDivision) {
+  InThread([] {
+    for (unsigned c = 0; c < TINY_NCLASS; c++) {
+      size_t n = tiny_class_stride[c] - 1;
+      if (c == TINY_DYN_CLASS) continue;  // no request maps to it without HAKMEM_MID_DYN1
+      void *p = hak_malloc(n);
+      ASSERT_NE(p, nullptr);
+      superslab_t *ss = ss_of(p);
+      const tiny_slab_t *s = ss_slab_of(ss, p);
+      ASSERT_EQ(s->cls, c);
+      uintptr_t first = (uintptr_t)s->begin + SS_BLOCK_LEAD;
+      uintptr_t end = first + (uintptr_t)s->capacity * s->stride;
+      size_t checked = 0;
+      for (uintptr_t a = (uintptr_t)ss + 16; a < (uintptr_t)ss + SS_SIZE; a += 16) {
+        const ss_unit_t *e = ss_unit_of(ss, (void *)a);
+        if (e->slab != s->idx) continue;
+        bool want = a >= first && a < end && (a - first) % s->stride == 0;
+        ASSERT_EQ(ss_unit_is_slot(e, (void *)a) != 0, want) << "class " << c << " address offset " << (a - (uintptr_t)ss);
+        checked++;
+      }
+      ASSERT_GT(checked, 0u);
+      hak_free(p);
+    }
+  });
+}
+
 TEST(Tiny, MallocZeroGivesUniquePointers) {
   void *a = hak_malloc(0), *b = hak_malloc(0);
   ASSERT_NE(a, nullptr);
