@@ -1,11 +1,12 @@
 // stats.c — hak_stats_get() and the HAKMEM_STATS=1 exit report. Each tier fills its own
-// fields from its exact counters (tiny/stats.c, pool_stats_fill, large_stats_fill); this file
+// fields from its exact counters (tiny/stats.c, mid_stats_fill, pool_stats_fill, large_stats_fill); this file
 // adds the process-wide ones and formats without stdio.
 #include <string.h>
 
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
 #include "hakmem/log.h"
+#include "hakmem/mid/mid.h"
 #include "hakmem/os.h"
 #include "hakmem/pool/pool.h"
 #include "hakmem/tiny/engine.h"
@@ -17,6 +18,7 @@ int hak_stats_get(hak_stats_t *out) {
   s.size = sizeof s;
   // Each tier fills its own fields and adds what it maps to bytes_mapped.
   tiny_stats_fill(&s);
+  mid_stats_fill(&s);
   pool_stats_fill(&s);
   large_stats_fill(&s);
   s.lazyfree_bytes = hak_os_lazyfree_bytes();

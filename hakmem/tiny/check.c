@@ -1,6 +1,6 @@
 // check.c — the slab engine's integrity checker (tiny_check, called by
 // hak_check_integrity). Walks every heap, SuperSlab, slab, free list, remote queue, thread
-// cache, the SuperSlab cache and the depot, and verifies the counter invariants stated in
+// cache, the SuperSlab cache and the band's bundles, and verifies the counter invariants stated in
 // superslab.h and heap.h. Read-only; call it while no other thread allocates.
 #include "hakmem/tiny/check.h"
 
@@ -8,7 +8,6 @@
 
 #include "hakmem/log.h"
 #include "hakmem/registry.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap.h"
 #include "hakmem/track.h"
 
@@ -17,7 +16,7 @@ typedef struct {
   uint64_t used_minus_remote;  // sum over slabs of (used - blocks in remote queues)
   uint64_t owned_ss;
   uint64_t cached_blocks;
-  uint64_t depot_blocks, depot_bytes;
+  uint64_t band_blocks;  // in the band's bundles
 } check_ctx_t;
 
 #define FAIL(ctx, ...)   \
@@ -123,7 +122,7 @@ static void check_superslab(check_ctx_t *x, superslab_t *ss, tiny_heap_t *owner)
          ss->free_mask);
 }
 
-// A block held by a thread cache or the depot: a free block of class c in a SuperSlab.
+// A block held by a thread cache or a band bundle: a free block of class c in a SuperSlab.
 // Returns 0 when the chain cannot be followed further.
 static int check_cached_block(check_ctx_t *x, const char *where, const void *owner, unsigned c, void *b) {
   if (hak_reg_kind(b) != HAK_KIND_SUPERSLAB) {
@@ -139,14 +138,14 @@ static int check_cached_block(check_ctx_t *x, const char *where, const void *own
   return 1;
 }
 
-static void check_depot_bundle(unsigned c, void *head, uint32_t n, void *arg) {
+// A bundle the band holds: every block a free block of its class (the band checks its own
+// counters against the bundles, mid_check).
+static void check_band_bundle(unsigned c, void *head, uint32_t n, void *arg) {
   check_ctx_t *x = arg;
   uint32_t k = 0;
   for (void *b = head; b && k <= n; b = hak_next_get(b), k++)
-    if (!check_cached_block(x, "depot bundle", head, c, b)) break;
-  if (k != n) FAIL(x, "integrity: depot bundle %p class %u: chain length %u, bundle says %u", head, c, k, n);
-  x->depot_blocks += n;
-  x->depot_bytes += (uint64_t)n * tiny_class_stride[c];
+    if (!check_cached_block(x, "band bundle", head, c, b)) break;
+  x->band_blocks += k;
 }
 
 static void check_heap(tiny_heap_t *h, void *arg) {
@@ -203,20 +202,15 @@ unsigned tiny_check(void) {
   if (x.owned_ss + cached_ss != ss.mapped)
     FAIL(&x, "integrity: SuperSlabs: %lu owned + %lu cached, expected %lu mapped", (unsigned long)x.owned_ss,
          (unsigned long)cached_ss, (unsigned long)ss.mapped);
-  depot_foreach(check_depot_bundle, &x);
-  depot_stats_t d;
-  depot_stats_get(&d);
-  if (d.blocks != x.depot_blocks || d.bytes != x.depot_bytes)
-    FAIL(&x, "integrity: depot holds %lu blocks / %lu bytes, its counters say %lu / %lu", (unsigned long)x.depot_blocks,
-         (unsigned long)x.depot_bytes, (unsigned long)d.blocks, (unsigned long)d.bytes);
+  if (tiny_band) tiny_band->foreach(check_band_bundle, &x);
   tiny_totals_t t;
   tiny_totals(&t);
   if (t.refilled - t.flushed != x.used_minus_remote)
     FAIL(&x, "integrity: COUNTER_MISMATCH: slabs say %lu blocks out (used - remote), thread counters say %lu (refilled %lu - flushed %lu)",
          (unsigned long)x.used_minus_remote, (unsigned long)(t.refilled - t.flushed), (unsigned long)t.refilled,
          (unsigned long)t.flushed);
-  if (t.refilled - t.flushed < x.cached_blocks + x.depot_blocks)
-    FAIL(&x, "integrity: %lu blocks in thread caches and %lu in the depot but only %lu out of slabs",
-         (unsigned long)x.cached_blocks, (unsigned long)x.depot_blocks, (unsigned long)(t.refilled - t.flushed));
+  if (t.refilled - t.flushed < x.cached_blocks + x.band_blocks)
+    FAIL(&x, "integrity: %lu blocks in thread caches and %lu in the band's bundles but only %lu out of slabs",
+         (unsigned long)x.cached_blocks, (unsigned long)x.band_blocks, (unsigned long)(t.refilled - t.flushed));
   return (unsigned)x.bad;
 }

@@ -47,7 +47,7 @@ void tiny_totals(tiny_totals_t *out);
 // tiny_heaps_foreach).
 struct tiny_tls *tiny_heap_tls(struct tiny_heap *h);
 // Bytes of slab-engine blocks in the program's hands (out of their slabs, not parked in a
-// thread cache or the depot; blocks queued as remote frees still count). For mallinfo.
+// thread cache or a band bundle; blocks queued as remote frees still count). For mallinfo.
 uint64_t tiny_live_bytes(void);
 // Iterates every heap (under the heap-list lock).
 void tiny_heaps_foreach(void (*fn)(struct tiny_heap *, void *), void *arg);
@@ -55,11 +55,11 @@ void tiny_heaps_foreach(void (*fn)(struct tiny_heap *, void *), void *arg);
 void tiny_flush_thread_cache(void);
 // Drains this thread's heap inbox (remote frees waiting for it).
 void tiny_collect(void);
-// Returns every bundle of the mid classes' depot to the slabs (malloc_trim, tests).
-void tiny_depot_drain(void);
+// Returns every bundle the band holds (the mid depot) to the slabs (malloc_trim, tests).
+void tiny_band_drain(void);
 // Releases what abandoned heaps no longer need (their caches, empty SuperSlabs).
 void tiny_trim_abandoned(void);
-// malloc_trim for the slab engine: depot, abandoned heaps, SuperSlab cache (in that order);
+// malloc_trim for the slab engine: the band's bundles, abandoned heaps, SuperSlab cache (in that order);
 // the bytes returned to the OS. Call after this thread's caches were flushed.
 size_t tiny_trim(void);
 

@@ -1,5 +1,5 @@
 // flush.c — blocks leaving a thread cache: half of a full bin (a mid class's as one bundle
-// to the depot when it takes it), a whole cache (thread exit, malloc_trim), or what a
+// to the band when it keeps it), a whole cache (thread exit, malloc_trim), or what a
 // smaller capacity the learner chose no longer holds; block runs go to their slabs, the
 // heap's own directly, other heaps' through their remote queues. Every function works on the
 // cache and heap it is given; the calling thread's own state is thread.c's.
@@ -9,7 +9,6 @@
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/tiny/heap_learn.h"
 #include "hakmem/timing.h"
@@ -86,11 +85,11 @@ void heap_flush_all(tiny_tls_t *t, tiny_heap_t *h) {
   heap_drain_inbox(h);
 }
 
-// A bundle of k blocks of class c leaving thread cache t: to the depot when it takes it,
-// else back to the slabs.
+// A bundle of k blocks of class c leaving thread cache t: to the band when it keeps it (the
+// mid depot), else back to the slabs.
 void heap_spill_chain(tiny_tls_t *t, unsigned c, void *head, uint32_t k) {
-  if (hak_cfg.mid_depot_bytes && k >= (uint32_t)hak_cfg.mid_min_bundle && depot_put(c, head, k, t->heap->shard))
-    return;
+  const tiny_band_t *band = tiny_band_of(c);
+  if (band && band->put(c, head, k, t->heap->seq)) return;
   pthread_mutex_lock(&t->heap->lock);
   heap_flush_chain(t, t->heap, head, k);
   pthread_mutex_unlock(&t->heap->lock);
@@ -115,19 +114,19 @@ static void set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
 
 void heap_apply_caps(tiny_tls_t *t) {
 #if HAKMEM_LEARNER
-  for (unsigned c = TINY_LEARN_FIRST; c < TINY_NCLASS; c++)
-    if (t->learn.cap_want[c] != t->bin[c].cap) set_cap(t, c, t->learn.cap_want[c]);
+  for (unsigned c = 0; c < TINY_NCLASS; c++)
+    if (t->tune.cap_want[c] != t->bin[c].cap) set_cap(t, c, t->tune.cap_want[c]);
 #else
   (void)t;
 #endif
 }
 
-// Half of a full bin goes back: a mid class's as one bundle (depot or slabs), else to the
-// slabs under the heap's lock.
+// Half of a full bin goes back: a band class's as one bundle (the band or the slabs), else
+// to the slabs under the heap's lock.
 void heap_flush_half(tiny_tls_t *t, tiny_bin_t *b, unsigned c) {
   HAK_TIME_START(t0);
   uint32_t k = b->cap / 2 ? b->cap / 2 : 1;
-  if (c >= DEPOT_FIRST_CLASS && hak_cfg.mid_depot_bytes && k >= (uint32_t)hak_cfg.mid_min_bundle) {
+  if (tiny_band_of(c)) {  // one bundle, which the band may keep (heap_spill_chain)
     void *head = b->head, *last = tiny_chain_at(head, k - 1);
     b->head = hak_next_get(last);
     hak_next_set(last, NULL);

@@ -6,7 +6,6 @@
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/timing.h"
 #include "hakmem/track.h"

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hakmem/internal.h"
+#include "hakmem/tiny/band.h"
 #include "hakmem/tiny/superslab.h"
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/track.h"
@@ -62,9 +63,6 @@ typedef struct tiny_ring {
 
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };  // tiny_state
 
-#if HAKMEM_LEARNER
-#include "hakmem/tiny/learn_driver.h"
-#endif
 
 typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
@@ -77,10 +75,11 @@ typedef struct tiny_tls {
   uint64_t allocs[TINY_NCLASS], frees[TINY_NCLASS];
 #endif
 #if HAKMEM_LEARNER
-  tiny_learn_t learn;  // per-thread learner (counters on the fast path, decisions on the slow)
+  tiny_tune_t tune;  // what the band's learner reads and sets (band.h)
 #endif
 } tiny_tls_t;
-_Static_assert(offsetof(tiny_tls_t, bin) == 0, "tiny_lut.bin and ss_unit_t.bin are offsets from the cache");
+_Static_assert(offsetof(tiny_tls_t, bin) == 0 && offsetof(tiny_tls_t, gate) == TINY_GATE_OFFSET,
+               "tiny_lut.bin and ss_unit_t.bin are TINY_BIN_OFFSET/TINY_GATE_OFFSET from the cache");
 
 typedef struct tiny_heap {
   // Held by the owner during every slow-path operation on this heap (refill, flush, drain,
@@ -100,8 +99,11 @@ typedef struct tiny_heap {
   struct tiny_heap *all_next;       // list of every heap ever created
   struct tiny_heap *abandoned_next;
   uint32_t n_owned;
-  uint8_t shard;                    // this heap's depot shard (depot.h)
-  ss_arena_t arena;                 // where its kind-MID SuperSlabs come from
+  uint32_t seq;                     // this heap's number (bands spread contention by it)
+  tiny_band_heap_t band;            // the band's storage in this heap (the mid arena)
+#if HAKMEM_LEARNER
+  void *learn;                      // the band's learner state for this heap (band.h)
+#endif
   uint32_t n_empty;                 // owned SuperSlabs with active == 0
   uint64_t remote_drained;          // blocks received through the inbox
   int tid;                          // kernel id of the attached thread (orphan detection)

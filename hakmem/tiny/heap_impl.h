@@ -56,7 +56,7 @@ void heap_drain_inbox(tiny_heap_t *h);
 void *heap_flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n);
 // Every bin and ring of t back to the slabs, then h's inbox drained (h's lock held).
 void heap_flush_all(tiny_tls_t *t, tiny_heap_t *h);
-// A bundle of k blocks of class c leaving cache t: to the depot when it takes it, else to
+// A bundle of k blocks of class c leaving cache t: to the band when it keeps it, else to
 // the slabs.
 void heap_spill_chain(tiny_tls_t *t, unsigned c, void *head, uint32_t k);
 // Half of full bin b of class c leaves cache t (a mid class's as one bundle).
@@ -79,7 +79,7 @@ void heap_fold_counters_locked(tiny_tls_t *t);
 
 // ---------------------------------------------------------------- learner (flush.c)
 
-// Applies the capacities the learner chose (t->learn.cap_want), flushing what no longer fits.
+// Applies the capacities the learner chose (t->tune.cap_want), flushing what no longer fits.
 // Does nothing in a build without the learner.
 void heap_apply_caps(tiny_tls_t *t);
 

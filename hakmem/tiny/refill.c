@@ -1,4 +1,4 @@
-// refill.c — the allocation slow path: an empty thread-cache bin is refilled from the depot
+// refill.c — the allocation slow path: an empty thread-cache bin is refilled from the band's bundles
 // (mid classes) or from the heap's slabs (remote frees drained first, then free blocks,
 // then carving, then a new slab or SuperSlab); a thread past its destructor allocates from
 // the shared dead-thread heap.
@@ -8,7 +8,6 @@
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/tiny/heap_learn.h"
 #include "hakmem/timing.h"
@@ -38,12 +37,14 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out,
   return heap_take_from_slab(h, ss, s, want, out, tail);
 }
 
-// Batched page refill: a mid class's refill may draw on up to HAKMEM_MID_REFILL_BATCH
-// slabs to gather `want` blocks; a Tiny class's takes what one slab has.
+// Batched page refill: a band class's refill may draw on as many slabs as its band says
+// (the mid tier: HAKMEM_MID_REFILL_BATCH) to gather `want` blocks; any other class's takes
+// what one slab has.
 static uint32_t heap_refill(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
   void *tail;
   uint32_t n = heap_take(h, c, want, out, &tail);
-  unsigned slabs = c >= DEPOT_FIRST_CLASS ? (unsigned)hak_cfg.mid_refill_batch : 1;
+  const tiny_band_t *band = tiny_band_of(c);
+  unsigned slabs = band ? band->refill_slabs() : 1;
   for (unsigned i = 1; i < slabs && n && n < want; i++) {
     void *more, *more_tail;
     uint32_t k = heap_take(h, c, want - n, &more, &more_tail);
@@ -78,15 +79,14 @@ static void *dead_alloc(unsigned c) {
 }
 
 
-// Fills an empty bin of class c from depot bundles: up to HAKMEM_MID_REFILL_BATCH of them
-// until `want` blocks are in hand; what exceeds the bin's cap is spilled again.
-static uint32_t depot_refill(tiny_tls_t *t, unsigned c, uint32_t want, void **out) {
-  if (!hak_cfg.mid_depot_bytes) return 0;
+// Fills an empty bin of class c from the band's bundles: up to refill_slabs() of them until
+// `want` blocks are in hand; what exceeds the bin's cap is spilled again.
+static uint32_t band_refill(const tiny_band_t *band, tiny_tls_t *t, unsigned c, uint32_t want, void **out) {
   uint32_t n = 0, cap = t->bin[c].cap;
   void *head = NULL, *tail = NULL;
-  for (long i = 0; i < hak_cfg.mid_refill_batch && n < want; i++) {
+  for (uint32_t i = 0, most = band->refill_slabs(); i < most && n < want; i++) {
     void *h;
-    uint32_t k = depot_get(c, t->heap->shard, &h);
+    uint32_t k = band->get(c, t->heap->seq, &h);
     if (!k) break;
     if (n + k > cap) {  // a bundle from a thread with a larger cap: keep what fits
       void *last = tiny_chain_at(h, cap - n - 1), *rest = hak_next_get(last);
@@ -126,11 +126,13 @@ void *tiny_alloc_slow(unsigned c) {
     void *chain = NULL;
     uint32_t n = 0;
     HAK_TIME_START(t0);
-    if (c >= DEPOT_FIRST_CLASS) {
-      // Mid classes: at least a minimum bundle per refill, and the depot before the slabs.
-      if (want < (uint32_t)hak_cfg.mid_min_bundle) want = (uint32_t)hak_cfg.mid_min_bundle;
+    const tiny_band_t *band = tiny_band_of(c);
+    if (band) {
+      // Band classes: at least the band's minimum per refill, and its bundles before the slabs.
+      uint32_t least = band->refill_min();
+      if (want < least) want = least;
       if (want > b->cap) want = b->cap;
-      n = depot_refill(t, c, want, &chain);
+      n = band_refill(band, t, c, want, &chain);
     }
     if (!n) {
       pthread_mutex_lock(&t->heap->lock);

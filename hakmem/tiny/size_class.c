@@ -31,7 +31,7 @@ uint32_t tiny_class_stride[TINY_NCLASS] = {
       R32(F(24)), R32(F(25)), R32(F(26)), R32(F(27)), /* 2560..4096 */   \
       R64(F(28)), R64(F(29)), R64(F(30)), R64(F(31))  /* 5120..8192 */
 #define HDR_OF(c) TINY_HDR_ALLOC_OF(c)
-#define BIN_OF(c) ((c) << TINY_BIN_SHIFT)
+#define BIN_OF(c) TINY_BIN_OFFSET(c)
 tiny_lut_t tiny_lut = {{SMALL_ROWS(HDR_OF)}, {SMALL_ROWS(BIN_OF)}};
 _Static_assert(TINY_LUT_N == 513, "lut covers requests 0..8191");
 
@@ -68,7 +68,7 @@ int tiny_size_class_set_dyn1(size_t max_request) {
   for (unsigned i = 1; i < TINY_LUT_N; i++) {
     unsigned c = best_class(16 * i, dyn);
     tiny_lut.hdr[i] = TINY_HDR_ALLOC_OF(c);
-    tiny_lut.bin[i] = (uint16_t)(c << TINY_BIN_SHIFT);
+    tiny_lut.bin[i] = (uint16_t)TINY_BIN_OFFSET(c);
   }
   for (unsigned i = 9; i < sizeof tiny_mid_lut; i++) tiny_mid_lut[i] = best_class(1024 * i, dyn);
   return 0;

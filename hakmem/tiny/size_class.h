@@ -61,6 +61,10 @@ extern uint32_t tiny_class_stride[TINY_NCLASS];
 #else
 #define TINY_BIN_SHIFT 4
 #endif
+// Byte offset of class c's bin in the thread cache, and of the gate bin after the last
+// (heap.h checks both against tiny_tls_t).
+#define TINY_BIN_OFFSET(c) ((unsigned)(c) << TINY_BIN_SHIFT)
+#define TINY_GATE_OFFSET TINY_BIN_OFFSET(TINY_NCLASS)
 #define TINY_LUT_N ((TINY_ENGINE_MAX + 16) / 16 + 1)
 typedef struct {
   uint8_t hdr[TINY_LUT_N];

@@ -8,7 +8,6 @@
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/timing.h"
 #include "hakmem/track.h"
@@ -78,7 +77,9 @@ tiny_slab_t *heap_new_slab(tiny_heap_t *h, unsigned c) {
   unsigned kind = ss_kind_of_class(c);
   superslab_t *ss = h->with_free[kind];
   if (!ss) {
-    ss = ss_acquire(h, kind, &h->arena);
+    // A band (the mid tier) may supply the memory of its kind's SuperSlabs (its arena).
+    const tiny_band_t *band = kind == SS_KIND_MID ? tiny_band : NULL;
+    ss = ss_acquire(h, kind, band ? band->carve : NULL, &h->band);
     if (!ss) return NULL;
     DLIST_LINK(&h->owned, ss, onext, oprev);
     h->n_owned++;

@@ -1,22 +1,16 @@
-// stats.c — the slab engine's share of hak_stats_t (tiny_*, mid_*, heaps, superslabs_*),
-// from its exact counters: heap totals, the depot and the SuperSlab cache.
+// stats.c — the slab engine's share of hak_stats_t (tiny_*, heaps, superslabs_*), from its
+// exact counters: heap totals and the SuperSlab cache. The mid band fills its own (mid/).
 #include "hakmem/hakmem.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap.h"
 
 void tiny_stats_fill(hak_stats_t *s) {
   tiny_totals_t t;
   tiny_totals(&t);
-  depot_stats_t d;
-  depot_stats_get(&d);
+  uint64_t band_blocks = 0, band_bytes = 0;
+  if (tiny_band) tiny_band->held(&band_blocks, &band_bytes);
   s->tiny_cached_blocks = t.cached_blocks;
-  // Out of the slabs but not live: in thread caches or in the mid classes' depot.
-  s->tiny_live_blocks = t.refilled - t.flushed - t.cached_blocks - d.blocks;
-  s->mid_depot_blocks = d.blocks;
-  s->mid_depot_bytes = d.bytes;
-  s->mid_depot_puts = d.puts;
-  s->mid_depot_gets = d.gets;
-  s->mid_depot_refused = d.refused;
+  // Out of the slabs but not live: in thread caches or held by the band (the mid depot).
+  s->tiny_live_blocks = t.refilled - t.flushed - t.cached_blocks - band_blocks;
   s->tiny_refills = t.refills;
   s->tiny_flushes = t.flushes;
   s->tiny_remote_frees = t.remote_pushes;
@@ -34,7 +28,5 @@ void tiny_stats_fill(hak_stats_t *s) {
   s->superslabs_cached = ss.cached;
   s->superslab_maps = ss.maps;
   s->superslab_unmaps = ss.unmaps;
-  s->mid_arenas = ss.arenas;
-  s->mid_arena_reserved_bytes = ss.arena_reserved;
-  s->bytes_mapped += ss.mapped * SS_SIZE + ss.arena_reserved;
+  s->bytes_mapped += ss.mapped * SS_SIZE;
 }

@@ -3,13 +3,11 @@
 #include "hakmem/tiny/superslab.h"
 
 #include <pthread.h>
-#include <stddef.h>
 #include <string.h>
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
-#include "hakmem/tiny/heap.h"
 #include "hakmem/track.h"
 #include "hakmem/timing.h"
 
@@ -40,49 +38,14 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   }
 }
 
-// Carves the next SuperSlab out of the arena, mapping a new (larger) arena when it is used up.
-static superslab_t *arena_carve(ss_arena_t *a) {
-  size_t mapped = 0;
-  if (a->next == a->end) {
-    long mb = hak_cfg.arena_mb_init << a->level;
-    if (mb > hak_cfg.arena_mb_max) mb = hak_cfg.arena_mb_max;
-    mapped = HAK_ALIGN_UP((size_t)mb << 20, SS_SIZE);
-    uint8_t *base = hak_os_map_aligned(mapped, SS_SIZE);
-    if (!base) return NULL;
-    a->next = base;
-    a->end = base + mapped;
-    if (a->level < hak_cfg.arena_growth_levels) a->level++;
-  }
-  superslab_t *ss = (superslab_t *)a->next;
-  a->next += SS_SIZE;
-  pthread_mutex_lock(&ss_cache_lock);
-  ss_stats.arenas += mapped != 0;
-  ss_stats.arena_reserved += mapped;  // a new arena, if one was mapped ...
-  ss_stats.arena_reserved -= SS_SIZE;  // ... less the SuperSlab carved from it
-  pthread_mutex_unlock(&ss_cache_lock);
-  return ss;
-}
-
-void ss_arena_release(ss_arena_t *a) {
-  if (a->next != a->end) {
-    size_t bytes = (size_t)(a->end - a->next);
-    hak_os_unmap(a->next, bytes);
-    pthread_mutex_lock(&ss_cache_lock);
-    ss_stats.arena_reserved -= bytes;
-    pthread_mutex_unlock(&ss_cache_lock);
-  }
-  a->next = a->end = NULL;
-  a->level = 0;
-}
-
-static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena);
-superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena) {
+static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, superslab_t *(*source)(tiny_band_heap_t *), tiny_band_heap_t *arg);
+superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, superslab_t *(*source)(tiny_band_heap_t *), tiny_band_heap_t *arg) {
   HAK_TIME_START(t0);
-  superslab_t *ss = ss_acquire_impl(owner, kind, arena);
+  superslab_t *ss = ss_acquire_impl(owner, kind, source, arg);
   HAK_TIME_END(HT_SS_ACQUIRE, t0);
   return ss;
 }
-static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena) {
+static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, superslab_t *(*source)(tiny_band_heap_t *), tiny_band_heap_t *arg) {
   pthread_mutex_lock(&ss_cache_lock);
   superslab_t *ss = ss_cache_head;
   if (ss) {
@@ -93,8 +56,8 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, ss_a
   }
   pthread_mutex_unlock(&ss_cache_lock);
   if (!ss) {
-    int carved = kind == SS_KIND_MID && arena && hak_cfg.arena_growth_levels > 0;
-    ss = carved ? arena_carve(arena) : hak_os_map_aligned(SS_SIZE, SS_SIZE);
+    ss = source ? source(arg) : NULL;
+    if (!ss) ss = hak_os_map_aligned(SS_SIZE, SS_SIZE);
     if (!ss) return NULL;
     if (hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB) != 0) {  // no registry leaf
       hak_os_unmap(ss, SS_SIZE);
@@ -193,7 +156,7 @@ static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
       e->start = 0;
       e->inv = 0;
       e->rot = 0;
-      e->bin = (uint16_t)offsetof(tiny_tls_t, gate);
+      e->bin = TINY_GATE_OFFSET;
     } else {
       e->hdr = TINY_HDR_ALLOC_OF(cls);
       e->start = (uintptr_t)(s->begin + SS_BLOCK_LEAD);
@@ -202,8 +165,7 @@ static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
       e->inv = ss_inverse_odd(s->stride >> e->rot);
       // A ring class's free finds the always-full gate bin and leaves for tiny_free_slow,
       // which tries the ring first.
-      e->bin = (uint16_t)(cls < TINY_RING_FIRST ? offsetof(tiny_tls_t, bin) + cls * sizeof(tiny_bin_t)
-                                                : offsetof(tiny_tls_t, gate));
+      e->bin = (uint16_t)(cls < TINY_SMALL_NCLASS ? TINY_BIN_OFFSET(cls) : TINY_GATE_OFFSET);
     }
   }
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "hakmem/internal.h"
+#include "hakmem/tiny/band.h"
 #include "hakmem/tiny/size_class.h"
 
 #ifdef __cplusplus
@@ -124,23 +125,11 @@ HAK_INLINE int ss_unit_is_slot(const ss_unit_t *e, const void *p) {
 }
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 
-// Mid arena: a heap's reservation of address space that its kind-MID SuperSlabs (the
-// 8–64 KiB classes) are carved from. Each new arena is twice the previous one, from
-// HAKMEM_MID_ARENA_MB_INIT up to _MB_MAX over _GROWTH_LEVELS doublings (sizes rounded up
-// to whole SuperSlabs), so a thread that keeps growing maps ever larger pieces with one
-// aligned mmap each instead of one per SuperSlab. Untouched reservation costs no RSS.
-// Protected by the owning heap's lock.
-typedef struct ss_arena {
-  uint8_t *next, *end;  // the part not carved yet
-  uint8_t level;        // doublings done
-} ss_arena_t;
-
-// Returns a SuperSlab of the given kind from the global cache, the heap's arena (kind MID,
-// arena != NULL) or a fresh mapping, with every slab unassigned and owner set; NULL when the
-// OS refuses memory.
-superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, ss_arena_t *arena);
-// Unmaps what an arena has not carved yet and restarts its growth (thread exit).
-void ss_arena_release(ss_arena_t *arena);
+// Returns a SuperSlab of the given kind from the global cache or, when the cache is empty,
+// from source(arg) (SS_SIZE bytes, SS_SIZE-aligned; a band's arena) or a fresh mapping
+// (source NULL, or source returned NULL), with every slab unassigned and owner set; NULL
+// when the OS refuses memory.
+superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, superslab_t *(*source)(tiny_band_heap_t *), tiny_band_heap_t *arg);
 // Hands an empty SuperSlab (active == 0) to the global cache; beyond HAKMEM_SS_CACHE_MAX the
 // least recently released one is unmapped.
 void ss_release(superslab_t *ss);
@@ -155,9 +144,7 @@ size_t ss_cache_trim(void);
 typedef struct {
   uint64_t mapped;    // SuperSlabs currently mapped
   uint64_t cached;    // of which in the empty cache
-  uint64_t maps, unmaps;
-  uint64_t arenas;           // arena mappings made
-  uint64_t arena_reserved;   // bytes reserved by arenas and not carved yet
+  uint64_t maps, unmaps;      // SuperSlabs made (mapped or from a source) and unmapped
 } ss_stats_t;
 void ss_stats_get(ss_stats_t *out);
 // Calls fn on every cached SuperSlab (integrity checker); the cache lock is held.

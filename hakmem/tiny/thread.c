@@ -9,7 +9,6 @@
 
 #include "hakmem/config.h"
 #include "hakmem/os.h"
-#include "hakmem/tiny/depot.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/timing.h"
 #include "hakmem/track.h"
@@ -36,10 +35,9 @@ tiny_heap_t *dead_heap;
 uint64_t dead_refilled, dead_flushed;  // dead_lock
 
 static uint32_t bin_cap(unsigned c) {
-  if (c >= TINY_SMALL_NCLASS) {  // 10–64 KiB blocks: a byte budget of its own
-    long cap = hak_cfg.mid_cache_bytes / tiny_class_stride[c];
-    return (uint32_t)(cap < 4 ? 4 : cap > 64 ? 64 : cap);
-  }
+  const tiny_band_t *band = tiny_band_of(c);
+  uint32_t want = band ? band->cap(c) : 0;
+  if (want) return want;
   long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
   if (cap < 16) cap = 16;
   if (cap > 512) cap = 512;
@@ -62,7 +60,7 @@ tiny_heap_t *heap_new_locked(void) {
   tiny_heap_t *h = pool++;
   pool_left--;
   pthread_mutex_init(&h->lock, NULL);
-  h->shard = (uint8_t)(heap_count % DEPOT_NSHARDS);
+  h->seq = (uint32_t)heap_count;
   h->all_next = heaps_all;
   heaps_all = h;
   heap_count++;
@@ -110,11 +108,14 @@ int heap_thread_init(void) {
   }
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
-  for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = (uint32_t)hak_cfg.mid_ring_cap;
+  const tiny_band_t *band = tiny_band_of(TINY_RING_FIRST);
+  for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = band ? band->ring_cap() : 0;
 #if HAKMEM_LEARNER
-  uint32_t caps[TINY_NCLASS];
-  for (unsigned c = 0; c < TINY_NCLASS; c++) caps[c] = t->bin[c].cap;
-  tiny_learn_init(&t->learn, caps);
+  t->tune.wmax_pct = 100;
+  t->tune.refill_div = 2;
+  for (unsigned c = 0; c < TINY_NCLASS; c++) t->tune.cap_want[c] = t->bin[c].cap;
+  if (tiny_band && !h->learn) h->learn = tiny_band->learn_new();
+  if (h->learn) tiny_band->learn_start(h->learn, &t->tune);
 #endif
   tiny_me = t;
   tiny_state = TINY_THREAD_ACTIVE;
@@ -147,7 +148,7 @@ void heap_abandon_thread_locked(tiny_tls_t *t) {
   pthread_mutex_lock(&h->lock);
   heap_flush_all(t, h);
   heap_release_empty(h);
-  ss_arena_release(&h->arena);
+  if (tiny_band) tiny_band->heap_release(&h->band);
   pthread_mutex_unlock(&h->lock);
   heap_fold_counters_locked(t);
   heap_abandon_locked(h);
@@ -205,13 +206,15 @@ void tiny_flush_thread_cache(void) {
   pthread_mutex_unlock(&t->heap->lock);
 }
 
-// Returns every depot bundle to the slabs (malloc_trim), so empty SuperSlabs can go.
-void tiny_depot_drain(void) {
+// Returns every bundle the band holds to the slabs (malloc_trim), so empty SuperSlabs can go.
+void tiny_band_drain(void) {
+  const tiny_band_t *band = tiny_band;
+  if (!band) return;
   tiny_tls_t *t = tiny_me;
-  for (unsigned c = DEPOT_FIRST_CLASS; c < TINY_NCLASS; c++) {
+  for (unsigned c = band->first; c < TINY_NCLASS; c++) {
     void *h;
     uint32_t k;
-    while ((k = depot_get(c, 0, &h)) != 0) {
+    while ((k = band->get(c, 0, &h)) != 0) {
       if (tiny_state == TINY_THREAD_ACTIVE) {
         pthread_mutex_lock(&t->heap->lock);
         heap_flush_chain(t, t->heap, h, k);
@@ -271,9 +274,11 @@ uint64_t tiny_live_bytes(void) {
     for (unsigned i = 0; i < TINY_NRING; i++) parked += (uint64_t)t->ring[i].n * tiny_class_stride[TINY_RING_FIRST + i];
   }
   pthread_mutex_unlock(&heap_list_lock);
-  depot_stats_t d;
-  depot_stats_get(&d);
-  parked += d.bytes;
+  if (tiny_band) {
+    uint64_t blocks, bytes;
+    tiny_band->held(&blocks, &bytes);
+    parked += bytes;
+  }
   return used > parked ? used - parked : 0;
 }
 
@@ -298,11 +303,11 @@ void tiny_trim_abandoned(void) {
   pthread_mutex_unlock(&heap_list_lock);
 }
 
-// malloc_trim's share of the slab engine, in the one order that works: the depot first (its
-// bundles reach abandoned heaps as remote frees), then the abandoned heaps, then the empty
+// malloc_trim's share of the slab engine, in the one order that works: the band's bundles
+// first (they reach abandoned heaps as remote frees), then the abandoned heaps, then the empty
 // SuperSlabs their release put in the cache. Returns the bytes released to the OS.
 size_t tiny_trim(void) {
-  tiny_depot_drain();
+  tiny_band_drain();
   tiny_trim_abandoned();
   return ss_cache_trim();
 }

@@ -1,6 +1,6 @@
 // depot.c — see depot.h. Lock-free: every operation is one CAS or exchange on a slot plus
 // relaxed counter updates.
-#include "hakmem/tiny/depot.h"
+#include "hakmem/mid/depot.h"
 
 #include <stdatomic.h>
 
@@ -9,15 +9,16 @@
 
 // One cache line per shard of a class, so threads on different shards do not share lines.
 typedef struct {
-  _Alignas(64) _Atomic(void *) slot[DEPOT_SLOTS];
+  _Alignas(64) _Atomic(void *) slot[MID_DEPOT_SLOTS];
 } depot_shard_t;
 
-static depot_shard_t depot[TINY_NCLASS][DEPOT_NSHARDS];
+static depot_shard_t depot[TINY_NCLASS][MID_DEPOT_NSHARDS];
 static _Atomic uint64_t depot_blocks, depot_bytes, depot_puts, depot_gets, depot_refused;
 
 #define RELAXED memory_order_relaxed
 
-int depot_put(unsigned c, void *head, uint32_t n, unsigned shard) {
+int mid_depot_put(unsigned c, void *head, uint32_t n, uint32_t seq) {
+  unsigned shard = seq % MID_DEPOT_NSHARDS;
   uint64_t bytes = (uint64_t)n * tiny_class_stride[c];
   // Reserve the bytes first: the budget holds exactly even with racing puts.
   if (atomic_fetch_add_explicit(&depot_bytes, bytes, RELAXED) + bytes > (uint64_t)hak_cfg.mid_depot_bytes) {
@@ -26,9 +27,9 @@ int depot_put(unsigned c, void *head, uint32_t n, unsigned shard) {
     return 0;
   }
   hak_aux_set(head, (uintptr_t)n);
-  for (unsigned k = 0; k < DEPOT_NSHARDS; k++) {
-    depot_shard_t *sh = &depot[c][(shard + k) % DEPOT_NSHARDS];
-    for (unsigned i = 0; i < DEPOT_SLOTS; i++) {
+  for (unsigned k = 0; k < MID_DEPOT_NSHARDS; k++) {
+    depot_shard_t *sh = &depot[c][(shard + k) % MID_DEPOT_NSHARDS];
+    for (unsigned i = 0; i < MID_DEPOT_SLOTS; i++) {
       void *expect = NULL;
       if (atomic_load_explicit(&sh->slot[i], RELAXED)) continue;
       // release: the chain's links and length are written before the bundle is visible.
@@ -44,10 +45,11 @@ int depot_put(unsigned c, void *head, uint32_t n, unsigned shard) {
   return 0;
 }
 
-uint32_t depot_get(unsigned c, unsigned shard, void **head) {
-  for (unsigned k = 0; k < DEPOT_NSHARDS; k++) {
-    depot_shard_t *sh = &depot[c][(shard + k) % DEPOT_NSHARDS];
-    for (unsigned i = 0; i < DEPOT_SLOTS; i++) {
+uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head) {
+  unsigned shard = seq % MID_DEPOT_NSHARDS;
+  for (unsigned k = 0; k < MID_DEPOT_NSHARDS; k++) {
+    depot_shard_t *sh = &depot[c][(shard + k) % MID_DEPOT_NSHARDS];
+    for (unsigned i = 0; i < MID_DEPOT_SLOTS; i++) {
       if (!atomic_load_explicit(&sh->slot[i], RELAXED)) continue;
       void *h = atomic_exchange_explicit(&sh->slot[i], NULL, memory_order_acquire);
       if (!h) continue;
@@ -62,16 +64,16 @@ uint32_t depot_get(unsigned c, unsigned shard, void **head) {
   return 0;
 }
 
-void depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg) {
-  for (unsigned c = DEPOT_FIRST_CLASS; c < TINY_NCLASS; c++)
-    for (unsigned s = 0; s < DEPOT_NSHARDS; s++)
-      for (unsigned i = 0; i < DEPOT_SLOTS; i++) {
+void mid_depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg) {
+  for (unsigned c = TINY_MID_FIRST; c < TINY_NCLASS; c++)
+    for (unsigned s = 0; s < MID_DEPOT_NSHARDS; s++)
+      for (unsigned i = 0; i < MID_DEPOT_SLOTS; i++) {
         void *h = atomic_load_explicit(&depot[c][s].slot[i], memory_order_acquire);
         if (h) fn(c, h, (uint32_t)hak_aux_get(h), arg);
       }
 }
 
-void depot_stats_get(depot_stats_t *out) {
+void mid_depot_stats_get(mid_depot_stats_t *out) {
   out->blocks = atomic_load_explicit(&depot_blocks, RELAXED);
   out->bytes = atomic_load_explicit(&depot_bytes, RELAXED);
   out->puts = atomic_load_explicit(&depot_puts, RELAXED);

@@ -1,4 +1,4 @@
-// Mid classes (1–64 KiB blocks of the slab engine): the global depot, batched refill with a
+// The mid tier (1280 B – 64 KiB blocks of the slab engine): the global depot, batched refill with a
 // minimum bundle, the dynamic class DYN1 and the per-thread arena.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "hakmem/config.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
-#include "hakmem/tiny/depot.h"
+#include "hakmem/mid/depot.h"
 #include "hakmem/tiny/heap.h"
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/tiny/superslab.h"
@@ -116,7 +116,7 @@ TEST(Depot, OffMeansSlabsOnly) {
 // once however puts and gets interleave.
 TEST(Depot, ConcurrentPutsAndGetsLoseNothing) {
   hak_trim(0);
-  const unsigned kThreads = 4, kCells = 512, kRounds = 2000, c = DEPOT_FIRST_CLASS + 3;
+  const unsigned kThreads = 4, kCells = 512, kRounds = 2000, c = TINY_MID_FIRST + 3;
   struct alignas(16) Cell {
     void *w[2];
   };
@@ -129,10 +129,10 @@ TEST(Depot, ConcurrentPutsAndGetsLoseNothing) {
       if (mine.size() >= 8 && (r & 1)) {  // put a bundle of 8
         for (int i = 0; i < 7; i++) ((Cell *)mine[mine.size() - 1 - i])->w[0] = mine[mine.size() - 2 - i];
         ((Cell *)mine[mine.size() - 8])->w[0] = nullptr;
-        if (depot_put(c, mine.back(), 8, id)) mine.resize(mine.size() - 8);
+        if (mid_depot_put(c, mine.back(), 8, id)) mine.resize(mine.size() - 8);
       } else {
         void *h;
-        uint32_t n = depot_get(c, id, &h);
+        uint32_t n = mid_depot_get(c, id, &h);
         uint32_t k = 0;
         for (void *p = h; n && p; p = ((Cell *)p)->w[0]) mine.push_back(p), k++;
         EXPECT_EQ(k, n);
@@ -148,14 +148,14 @@ TEST(Depot, ConcurrentPutsAndGetsLoseNothing) {
   for (auto &v : seen) held += v[0];
   void *h;
   uint32_t n;
-  while ((n = depot_get(c, 0, &h)) != 0) {
+  while ((n = mid_depot_get(c, 0, &h)) != 0) {
     for (void *p = h; p; p = ((Cell *)p)->w[0]) ((Cell *)p)->w[1] = (void *)(uintptr_t)0x5eed, held++;
   }
   EXPECT_EQ(held, (size_t)kThreads * kCells);
   for (auto &v : cells)
     for (auto &cell : v) EXPECT_EQ(cell.w[1], (void *)(uintptr_t)0x5eed);
-  depot_stats_t d;
-  depot_stats_get(&d);
+  mid_depot_stats_t d;
+  mid_depot_stats_get(&d);
   EXPECT_EQ(d.blocks, 0u);
   EXPECT_EQ(d.bytes, 0u);
 }

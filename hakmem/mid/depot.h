@@ -1,4 +1,4 @@
-// depot.h — the mid classes' global depot: bundles of free blocks shared by all threads.
+// depot.h — the mid tier's global depot: bundles of free blocks shared by all threads.
 //
 // A thread whose cache of a mid class (1–64 KiB blocks) overflows hands half of it to the
 // depot as one bundle instead of walking the blocks back to their slabs; a thread that
@@ -6,14 +6,14 @@
 // slabs thus change hands without remote frees, and a producer/consumer pair recycles the
 // same blocks through the depot.
 //
-// Layout: per class, DEPOT_NSHARDS shards of DEPOT_SLOTS slots; a slot holds one bundle (a
+// Layout: per class, MID_DEPOT_NSHARDS shards of MID_DEPOT_SLOTS slots; a slot holds one bundle (a
 // NULL-terminated chain; the head's second word holds the length). put = CAS of an empty
 // slot to the bundle, get = exchange of a full slot with NULL. Neither dereferences a block
-// it does not own, so there is no ABA and no lock. A thread starts at its own shard and
-// steals from the others. A byte budget (HAKMEM_MID_DEPOT_BYTES) bounds what the depot
+// it does not own, so there is no ABA and no lock. A thread starts at its heap's shard (heap
+// number mod MID_DEPOT_NSHARDS) and steals from the others. A byte budget (HAKMEM_MID_DEPOT_BYTES) bounds what the depot
 // may hold; malloc_trim empties it.
-#ifndef HAKMEM_TINY_DEPOT_H
-#define HAKMEM_TINY_DEPOT_H
+#ifndef HAKMEM_MID_DEPOT_H
+#define HAKMEM_MID_DEPOT_H
 
 #include <stdint.h>
 
@@ -23,23 +23,23 @@
 extern "C" {
 #endif
 
-#define DEPOT_FIRST_CLASS TINY_MID_FIRST  // the depot serves the mid classes
-#define DEPOT_NSHARDS 4
-#define DEPOT_SLOTS 8
+#define MID_DEPOT_NSHARDS 4
+#define MID_DEPOT_SLOTS 8
 
-// Hands the bundle head (n blocks of class c, free headers, NULL-terminated) to the depot.
-// Returns 0, keeping nothing, when the budget or every slot is full.
-int depot_put(unsigned c, void *head, uint32_t n, unsigned shard);
+// Hands the bundle head (n blocks of class c, free headers, NULL-terminated) to the depot;
+// seq is the number of the heap it comes from. Returns 0, keeping nothing, when the budget
+// or every slot is full.
+int mid_depot_put(unsigned c, void *head, uint32_t n, uint32_t seq);
 // Takes one bundle of class c; returns its length (0: depot empty for c).
-uint32_t depot_get(unsigned c, unsigned shard, void **head);
+uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head);
 // Calls fn on every bundle (the checker: the caller makes sure nobody puts or gets).
-void depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg);
+void mid_depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg);
 
 typedef struct {
   uint64_t blocks, bytes;        // held now
   uint64_t puts, gets, refused;  // events
-} depot_stats_t;
-void depot_stats_get(depot_stats_t *out);
+} mid_depot_stats_t;
+void mid_depot_stats_get(mid_depot_stats_t *out);
 
 #ifdef __cplusplus
 }

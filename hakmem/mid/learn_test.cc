@@ -9,6 +9,7 @@
 
 #include "hakmem/config.h"
 #include "hakmem/hakmem.h"
+#include "hakmem/mid/learn.h"
 #include "hakmem/tiny/heap.h"
 #include "hakmem/tiny/size_class.h"
 
@@ -26,7 +27,7 @@ void Configure(const char *extra) {
   char *env[] = {a, b, c, d, e, f, g, nullptr};
   hak_free(hak_malloc(1));  // process init first: it loads the real environment once
   hak_config_load(env);
-  tiny_learn_set_clock(FakeClock);
+  mid_learn_set_clock(FakeClock);
 }
 
 TEST(Learner, GrowsAnOverflowingMidCacheAndFreezes) {
@@ -42,22 +43,22 @@ TEST(Learner, GrowsAnOverflowingMidCacheAndFreezes) {
     uint64_t misses_first = 0, misses_last = 0;
     const int rounds = 400;
     for (int r = 0; r < rounds; r++) {
-      uint64_t m0 = t->learn.misses[c];
+      uint64_t m0 = t->tune.misses[c];
       for (int b = 0; b < 8; b++) {
         for (void *&p : ws) p = hak_malloc(2000);
         for (void *p : ws) hak_free(p);
       }
       fake_ms += 10;  // one learning window per round
-      if (r == 0) misses_first = t->learn.misses[c] - m0;
-      if (r == rounds - 1) misses_last = t->learn.misses[c] - m0;
+      if (r == 0) misses_first = t->tune.misses[c] - m0;
+      if (r == rounds - 1) misses_last = t->tune.misses[c] - m0;
     }
     EXPECT_GT(t->bin[c].cap, cap0) << "the learner grew the cache";
     EXPECT_LT(misses_last * 2, misses_first) << "and the misses fell";
-    EXPECT_TRUE(t->learn.canary.frozen);
-    EXPECT_TRUE(t->learn.elo.frozen);
+    EXPECT_TRUE(((mid_learn_t *)t->heap->learn)->canary.frozen);
+    EXPECT_TRUE(((mid_learn_t *)t->heap->learn)->elo.frozen);
     EXPECT_EQ(hak_check_integrity(), 0u);
   }).join();
-  tiny_learn_set_clock(nullptr);
+  mid_learn_set_clock(nullptr);
   Configure("HAKMEM_LEARN=0");
 }
 
@@ -79,7 +80,7 @@ TEST(Learner, ShrinksACacheThatAlwaysHits) {
     EXPECT_EQ(t->bin[c].cap, (uint32_t)hak_cfg.cap_min_mid);
     EXPECT_EQ(hak_check_integrity(), 0u);
   }).join();
-  tiny_learn_set_clock(nullptr);
+  mid_learn_set_clock(nullptr);
   Configure("HAKMEM_LEARN=0");
 }
 #else
