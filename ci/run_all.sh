@@ -41,7 +41,7 @@ ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters
 ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false --platform_suffix=flags2 //...
 ci_bazel_test flags_learner_timing --//cfg:learner=true --//cfg:timing=true --platform_suffix=flags3 //...
 # The learner switched on under TSan: stress programs and the slab engine's tests.
-ci_bazel_test tsan_learner --config=tsan --//cfg:learner=true --platform_suffix=tsan-learner --test_env=HAKMEM_LEARN=1 //stress/... //hakmem/tiny:all
+ci_bazel_test tsan_learner --config=tsan --//cfg:learner=true --platform_suffix=tsan-learner --test_env=HAKMEM_LEARN=1 //stress/... //hakmem/tiny:all //hakmem/mid:all
 # 4. The sanitizers can fail: each probe must be caught. Valgrind client requests too.
 ci_check sanitizer_probes ci/sanitizer_probes.sh
 ci_check valgrind_memcheck ci/valgrind_check.sh
