@@ -16,6 +16,7 @@ typedef struct hak_config {
   long stats;            // HAKMEM_STATS: 0, 1 (text report at exit) or json
   long ss_cache_max;     // HAKMEM_SS_CACHE_MAX: empty SuperSlabs kept mapped (global cap)
   long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class (<= 8 KiB blocks)
+  long tiny_adapt_bytes; // HAKMEM_TINY_ADAPT_BYTES: per-thread capacity a cache may grow by beyond its targets
   long mid_cache_bytes; // HAKMEM_MID_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
   long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: freed large blocks kept mapped; dirty free pool pages kept resident
   long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)

@@ -96,9 +96,8 @@ void heap_spill_chain(tiny_tls_t *t, unsigned c, void *head, uint32_t k) {
 }
 
 
-#if HAKMEM_LEARNER
 // Sets bin c's capacity, flushing blocks the new capacity has no room for.
-static void set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
+void heap_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
   tiny_bin_t *b = &t->bin[c];
   uint32_t count = tiny_bin_count(b);
   if (count > cap) {
@@ -110,12 +109,11 @@ static void set_cap(tiny_tls_t *t, unsigned c, uint32_t cap) {
   b->cap = cap;
   b->room = cap - count;
 }
-#endif
 
 void heap_apply_caps(tiny_tls_t *t) {
 #if HAKMEM_LEARNER
   for (unsigned c = 0; c < TINY_NCLASS; c++)
-    if (t->tune.cap_want[c] != t->bin[c].cap) set_cap(t, c, t->tune.cap_want[c]);
+    if (t->tune.cap_want[c] != t->bin[c].cap) heap_set_cap(t, c, t->tune.cap_want[c]);
 #else
   (void)t;
 #endif

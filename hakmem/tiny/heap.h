@@ -64,12 +64,23 @@ typedef struct tiny_ring {
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };  // tiny_state
 
 
+// Adaptive capacities of the classes the engine sizes itself (below the band): slow-path
+// state only (adapt.c).
+typedef struct tiny_adapt {
+  uint16_t base[TINY_NCLASS];    // the capacity the thread started with (the target)
+  uint8_t refilled[TINY_NCLASS];  // refilled since the capacity last shrank
+  uint8_t dry[TINY_NCLASS];       // overflows in a row without a refill
+  uint64_t grown_bytes;           // capacity above the targets, in bytes, all classes
+  uint32_t grows, shrinks;        // events (tests, stats)
+} tiny_adapt_t;
+
 typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
   // Always empty with room 0: the free fast path sends ring classes here (ss_unit_t.bin), so
   // they reach tiny_free_slow, which offers the block to the ring, without a class test.
   tiny_bin_t gate;
   tiny_ring_t ring[TINY_NRING];
+  tiny_adapt_t adapt;
   struct tiny_heap *heap;
 #if HAKMEM_DEBUG_COUNTERS
   uint64_t allocs[TINY_NCLASS], frees[TINY_NCLASS];

@@ -79,6 +79,13 @@ void heap_fold_counters_locked(tiny_tls_t *t);
 
 // ---------------------------------------------------------------- learner (flush.c)
 
+// Sets bin c's capacity, flushing blocks the new capacity has no room for (flush.c).
+void heap_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
+// Adaptive capacities (adapt.c): heap_adapt_start records a new cache's targets; when bin c
+// is full on a free, heap_adapt_full returns 1 if it grew the bin (the free then goes in),
+// else 0 (the caller flushes), having shrunk a bin that only receives frees.
+void heap_adapt_start(tiny_tls_t *t);
+int heap_adapt_full(tiny_tls_t *t, unsigned c);
 // Applies the capacities the learner chose (t->tune.cap_want), flushing what no longer fits.
 // Does nothing in a build without the learner.
 void heap_apply_caps(tiny_tls_t *t);

@@ -150,6 +150,8 @@ void *tiny_alloc_slow(unsigned c) {
     }
     b->head = chain;
     b->room = b->cap - n;
+    t->adapt.refilled[c] = 1;
+    t->adapt.dry[c] = 0;
   }
   void *p = tiny_bin_pop(b, c);
 #if HAKMEM_DEBUG_COUNTERS

@@ -108,6 +108,7 @@ int heap_thread_init(void) {
   }
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
+  heap_adapt_start(t);
   const tiny_band_t *band = tiny_band_of(TINY_RING_FIRST);
   for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = band ? band->ring_cap() : 0;
 #if HAKMEM_LEARNER
@@ -188,7 +189,8 @@ void tiny_free_slow(void *p, unsigned c) {
   tiny_bin_t *b = &t->bin[c];
   if (b->room == 0) {
     if (heap_learn_tick(t)) heap_apply_caps(t);
-    if (b->room == 0) heap_flush_half(t, b, c);  // the learner may have resized the bin
+    // The learner may have resized the bin, or the adaptive capacity grow it.
+    if (b->room == 0 && !heap_adapt_full(t, c)) heap_flush_half(t, b, c);
   }
   hak_next_set(p, b->head);
   b->head = p;

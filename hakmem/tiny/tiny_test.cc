@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "hakmem/config.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
 #include "hakmem/tiny/heap.h"
@@ -277,6 +278,68 @@ TEST(Tiny, TrimReleasesCachedSuperSlabs) {
   hak_trim(0);
   EXPECT_EQ(Stats().superslabs_cached, 0u);
   EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+// Adaptive capacities (adapt.c): bursts of 256 blocks, longer than a 256 B class's cache,
+// make the bin grow until a burst fits, after which the bursts cost no refill and no flush;
+// a thread that only frees the class gives the growth back; a zero budget keeps it fixed.
+struct AdaptKnob {
+  long old = hak_cfg.tiny_adapt_bytes;
+  explicit AdaptKnob(long v) { hak_cfg.tiny_adapt_bytes = v; }
+  ~AdaptKnob() { hak_cfg.tiny_adapt_bytes = old; }
+};
+
+void Bursts(int rounds, std::vector<void *> &ws) {
+  for (int r = 0; r < rounds; r++) {
+    for (void *&p : ws) p = hak_malloc(256);
+    for (void *p : ws) hak_free(p);
+  }
+}
+
+TEST(Tiny, AdaptiveCapacityFollowsBurstsAndShrinksForAConsumer) {
+  AdaptKnob on(512 * 1024);
+  InThread([] {
+    const unsigned c = tiny_class_of(256);
+    std::vector<void *> ws(256);
+    Bursts(1, ws);
+    tiny_tls_t *t = tiny_me;
+    const uint32_t base = t->adapt.base[c];
+    ASSERT_LT(base, 256u) << "the test needs bursts longer than the target";
+    Bursts(20, ws);
+    EXPECT_GE(t->bin[c].cap, 256u) << "grew until a burst fits (target " << base << ")";
+    EXPECT_LE(t->bin[c].cap, base * 8);
+    EXPECT_GT(t->adapt.grows, 0u);
+    hak_stats_t before = Stats();
+    Bursts(200, ws);
+    hak_stats_t after = Stats();
+    EXPECT_LE(after.tiny_refills - before.tiny_refills, 2u) << "a burst that fits needs no refill";
+    EXPECT_LE(after.tiny_flushes - before.tiny_flushes, 2u) << "nor a flush";
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    // Now the thread only frees this class (blocks another thread allocated): after enough
+    // overflows without a refill the capacity returns to the target.
+    for (int r = 0; r < 200 && t->bin[c].cap > base; r++) {
+      std::vector<void *> theirs(512);
+      std::thread([&] {
+        for (void *&p : theirs) p = hak_malloc(256);
+      }).join();
+      for (void *p : theirs) hak_free(p);
+    }
+    EXPECT_EQ(t->bin[c].cap, base) << "a consumer gives the growth back";
+    EXPECT_GT(t->adapt.shrinks, 0u);
+    EXPECT_EQ(t->adapt.grown_bytes, 0u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+  });
+}
+
+TEST(Tiny, AdaptiveCapacityOffKeepsTheTarget) {
+  AdaptKnob off(0);
+  InThread([] {
+    const unsigned c = tiny_class_of(256);
+    std::vector<void *> ws(256);
+    Bursts(50, ws);
+    EXPECT_EQ(tiny_me->bin[c].cap, tiny_me->adapt.base[c]);
+    EXPECT_EQ(tiny_me->adapt.grows, 0u);
+  });
 }
 
 }  // namespace
