@@ -19,10 +19,12 @@ typedef struct hak_config {
   long tiny_adapt_bytes; // HAKMEM_TINY_ADAPT_BYTES: per-thread capacity a cache may grow by beyond its targets
   long mid_cache_bytes; // HAKMEM_MID_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
   long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: freed large blocks kept mapped; dirty free pool pages kept resident
+  long decay_ms;         // HAKMEM_DECAY_MS: freed page-heap spans and large mappings idle this long go back to the OS
   long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)
   long l25_tc_bytes;     // HAKMEM_L25_TC_BYTES: per-thread cache of 64 KiB–1 MiB blocks
   long l25_tc_spill;     // HAKMEM_L25_TC_SPILL: blocks returned to the page heap per spill
   long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
+  long large_hugepages;  // HAKMEM_LARGE_HUGEPAGES: madvise(MADV_HUGEPAGE) on large-tier mappings
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
   // Mid classes (1–64 KiB blocks of the slab engine).
   long mid_ring_cap;    // HAKMEM_MID_RING_CAP: ring slots per 8–64 KiB class in front of the list (0 = no ring)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
 #include "hakmem/large/large.h"
@@ -61,6 +62,7 @@ static void fork_child(void) {
   // its records for those of a thread that is gone.
   tiny_fork_child_rename();
   pool_fork_child_rename();
+  hak_decay_fork_child();
   if (!fork_locked) return;
   large_fork_child();
   pool_fork_child();

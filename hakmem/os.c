@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <signal.h>
@@ -127,6 +128,30 @@ size_t hak_os_peak_rss_bytes(void) { return hak_os_proc_kb("/proc/self/status", 
 size_t hak_os_lazyfree_bytes(void) { return hak_os_proc_kb("/proc/self/smaps_rollup", "LazyFree:") * 1024; }
 
 int hak_os_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int hak_os_thread_spawn(void *(*fn)(void *), const char *name) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);  // the new thread inherits the full mask
+  pthread_attr_t attr;
+  pthread_t th;
+  int rc = pthread_attr_init(&attr);
+  if (rc == 0) {
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    rc = pthread_create(&th, &attr, fn, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc == 0 && name) pthread_setname_np(th, name);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc;
+}
+
+void hak_os_sleep_ms(unsigned ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
 
 int hak_os_thread_alive(int tid) {
   if (tid <= 0) return 0;

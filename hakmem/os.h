@@ -38,6 +38,11 @@ size_t hak_os_peak_rss_bytes(void);
 size_t hak_os_lazyfree_bytes(void);
 // Kernel id of the calling thread (a syscall: thread set-up only).
 int hak_os_gettid(void);
+// Starts a detached thread running fn with every signal blocked (so it never takes a
+// signal meant for the program); 0 on success.
+int hak_os_thread_spawn(void *(*fn)(void *), const char *name);
+// Sleeps for ms milliseconds (a background thread only).
+void hak_os_sleep_ms(unsigned ms);
 // Whether thread `tid` of this process still exists (a syscall: maintenance paths only).
 int hak_os_thread_alive(int tid);
 void hak_os_write_stderr(const char *s, size_t n);

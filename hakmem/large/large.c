@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
@@ -25,7 +26,7 @@ static uint64_t cache_bits[(LARGE_BUCKETS + 64) / 64];  // non-empty buckets
 static large_hdr_t *lru_head, *lru_tail;               // every cached block, newest first
 static large_stats_t st;
 
-// First non-empty bucket in [lo, hi], or 0. Reusing a mapping up to 25% larger than needed
+// First non-empty bucket in [lo, hi], or 0. Reusing a mapping up to twice the size needed
 // keeps the waste bound and makes reuse likely when sizes vary.
 static unsigned cache_find(unsigned lo, unsigned hi) {
   if (hi > LARGE_BUCKETS) hi = LARGE_BUCKETS;
@@ -35,6 +36,20 @@ static unsigned cache_find(unsigned lo, unsigned hi) {
     if (bits) {
       unsigned b = w * 64 + (unsigned)__builtin_ctzll(bits);
       return b <= hi ? b : 0;
+    }
+  }
+  return 0;
+}
+// Last (largest) non-empty bucket in [lo, hi], or 0.
+static unsigned cache_find_last(unsigned lo, unsigned hi) {
+  if (hi > LARGE_BUCKETS) hi = LARGE_BUCKETS;
+  if (lo == 0) lo = 1;
+  for (unsigned w = hi / 64 + 1; w-- > lo / 64;) {
+    uint64_t bits = cache_bits[w];
+    if (w == hi / 64 && hi % 64 != 63) bits &= (1ull << (hi % 64 + 1)) - 1;
+    if (bits) {
+      unsigned b = w * 64 + 63 - (unsigned)__builtin_clzll(bits);
+      return b >= lo ? b : 0;
     }
   }
   return 0;
@@ -105,11 +120,15 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   large_hdr_t *h = NULL;
   if (bucket != UINT32_MAX) {
     pthread_mutex_lock(&large_lock);
-    unsigned b = cache_find(bucket, bucket + bucket / 4);
-    int trim = 0;
+    unsigned b = cache_find(bucket, 2 * bucket);
+    int trim = 0, grow = 0;
     if (!b) {  // no close fit: take any larger cached mapping and cut it down below
-      b = cache_find(bucket + bucket / 4 + 1, LARGE_BUCKETS);
+      b = cache_find(2 * bucket + 1, LARGE_BUCKETS);
       trim = b != 0;
+    }
+    if (!b) {  // only smaller ones: the largest of at least half the size, grown below
+      b = cache_find_last(bucket / 2, bucket - 1);
+      grow = b != 0;
     }
     h = b ? cache_pop(b) : NULL;
     if (h) {
@@ -134,6 +153,38 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
         h = NULL;
       }
     }
+    // Growing moves the pages the program already touched (mremap: no page faults for
+    // them) and maps only the difference: a program cycling through sizes that keep
+    // growing (or random sizes, with the cache holding smaller ones) faults in the growth,
+    // not the whole block. In place when the address space after it is free.
+    if (h && grow) {
+      hak_reg_clear(h->base, h->map_size);
+      uint8_t *base = h->base;
+      if (hak_os_resize_inplace(base, h->map_size, map_size) != 0) {
+        base = hak_os_move_aligned(base, h->map_size, map_size, HAK_GRANULE);
+        if (!base) {  // keep the old mapping out of the cache: unmapped below
+          publish(h);
+          unmap_block(h);
+          h = NULL;
+        }
+      }
+      if (h) {
+        h = (large_hdr_t *)base;
+        h->base = base;
+        h->seal = hdr_seal(h);
+        h->map_size = map_size;
+        h->bucket = bucket;
+        if (publish(h) != 0) {
+          hak_os_unmap(base, map_size);
+          h = NULL;
+        }
+      }
+    }
+    if (!h && (trim || grow)) {  // the cached mapping was unmapped instead
+      pthread_mutex_lock(&large_lock);
+      st.unmaps++;
+      pthread_mutex_unlock(&large_lock);
+    }
   }
   if (h) {
     *fresh = 0;
@@ -141,6 +192,9 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
     size_t galign = align > HAK_GRANULE ? align : HAK_GRANULE;
     uint8_t *base = hak_os_map_aligned(map_size, galign);
     if (!base) return NULL;
+    // A block of 8 MiB or more wastes at most one partly used huge page, and a program that
+    // writes it takes 512 times fewer page faults.
+    if (hak_cfg.large_hugepages) hak_os_hugepages(base, map_size);
     h = (large_hdr_t *)(base + offset - LARGE_HDR);
     h->magic = LARGE_MAGIC;
     h->base = base;
@@ -204,12 +258,19 @@ void large_free(large_hdr_t *h) {
 static void large_free_impl(large_hdr_t *h) {
   h->state = 0;
   large_hdr_t *victims = NULL;
-  uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << 20;
   int keep = 0;
+  // When it was freed (the decay step's age), in the block's own first bytes: a cached
+  // block's user memory is the allocator's.
+  *(uint64_t *)user_of(h) = hak_os_now_ms();
   pthread_mutex_lock(&large_lock);
   st.live--;
   st.live_bytes -= h->map_size;
   st.frees++;
+  // The cache holds HAKMEM_LARGE_CACHE_MB, or half the live large bytes when that is more:
+  // a program cycling through many large blocks reuses their pages instead of faulting
+  // fresh ones in; what it stops reusing decays (large_decay).
+  uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << 20;
+  if (st.live_bytes / 2 > cap) cap = st.live_bytes / 2;
   if (h->bucket != UINT32_MAX && h->map_size <= cap) {
     // Make room by unmapping the least recently freed blocks: a size the program has moved
     // on from should not keep the cache full (e.g. a sweep from 1 MiB to 4 MiB).
@@ -235,7 +296,31 @@ static void large_free_impl(large_hdr_t *h) {
     victims = next;
   }
   if (!keep) unmap_block(h);
+  else hak_decay_kick();
 }
+
+// Decay step (decay.h): cached mappings idle for age_ms are unmapped, oldest first.
+static size_t large_decay(uint64_t now_ms, uint64_t age_ms) {
+  large_hdr_t *victims = NULL;
+  pthread_mutex_lock(&large_lock);
+  while (lru_tail && now_ms - *(uint64_t *)user_of(lru_tail) >= age_ms) {
+    large_hdr_t *v = cache_evict_oldest();
+    st.cached--;
+    st.cached_bytes -= v->map_size;
+    st.unmaps++;
+    v->bnext = victims;
+    victims = v;
+  }
+  size_t kept = (size_t)st.cached_bytes;
+  pthread_mutex_unlock(&large_lock);
+  while (victims) {
+    large_hdr_t *next = victims->bnext;
+    unmap_block(victims);
+    victims = next;
+  }
+  return kept;
+}
+HAK_DECAY_STEP(large_decay);
 
 void *large_realloc(large_hdr_t *h, size_t size) {
   size_t offset = (size_t)((uint8_t *)user_of(h) - (uint8_t *)h->base);

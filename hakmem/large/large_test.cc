@@ -8,7 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
 #include "hakmem/test_util.h"
@@ -44,17 +47,47 @@ TEST(Large, FreedMappingIsReusedFromItsBucket) {
 
 TEST(Large, MuchLargerCachedMappingIsShrunkNotLeftIdle) {
   hak_trim(0);
-  void *big = hak_malloc(LargeMin() + 8 * kMiB);
+  void *big = hak_malloc(3 * LargeMin());
   ASSERT_NE(big, nullptr);
   hak_free(big);
   hak_stats_t s1 = Stats();
-  void *small = hak_malloc(LargeMin());  // more than 25 % smaller: the big one is shrunk
+  large_stats_t l1, l2;
+  large_stats_get(&l1);
+  void *small = hak_malloc(LargeMin());  // under half the size: the big one is shrunk
   ASSERT_NE(small, nullptr);
   hak_stats_t s2 = Stats();
+  large_stats_get(&l2);
   EXPECT_EQ(s2.large_cache_hits, s1.large_cache_hits + 1);
-  EXPECT_LT(s2.large_live_bytes, LargeMin() + 8 * kMiB);
+  EXPECT_EQ(l2.maps, l1.maps);
+  EXPECT_LT(s2.large_live_bytes, 2 * LargeMin());
   hak_free(small);
   EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+}
+
+// Only smaller mappings cached: the largest of at least half the size is grown (mremap), so
+// the pages the program touched come along and only the growth is new.
+TEST(Large, SmallerCachedMappingIsGrown) {
+  hak_trim(0);
+  uint8_t *p = (uint8_t *)hak_malloc(LargeMin() + 2 * kMiB);
+  ASSERT_NE(p, nullptr);
+  memset(p, 0x5a, LargeMin() + 2 * kMiB);
+  hak_free(p);
+  hak_stats_t s1 = Stats();
+  large_stats_t l1, l2;
+  large_stats_get(&l1);
+  size_t want = LargeMin() + 6 * kMiB;
+  uint8_t *q = (uint8_t *)hak_malloc(want);
+  ASSERT_NE(q, nullptr);
+  hak_stats_t s2 = Stats();
+  large_stats_get(&l2);
+  EXPECT_EQ(s2.large_cache_hits, s1.large_cache_hits + 1);
+  EXPECT_EQ(l2.maps, l1.maps) << "grown, not mapped afresh";
+  EXPECT_GE(hak_usable_size(q), want);
+  EXPECT_EQ(q[4096], 0x5a) << "the touched pages moved with the mapping";
+  memset(q, 1, want);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_free(q);
   hak_trim(0);
 }
 
@@ -134,6 +167,27 @@ TEST(Large, DoubleAndInteriorFreesAreNamed) {
   EXPECT_NE(g_msgs[1].find("double free"), std::string::npos) << g_msgs[1];
   EXPECT_EQ(hak_check_integrity(), 0u);
   hak_set_abort_hook(old);
+}
+
+// Decay: a cached mapping idle for HAKMEM_DECAY_MS is unmapped by the decay pass (here run
+// directly; the background thread runs the same steps), one reused sooner stays.
+TEST(Large, IdleCachedMappingsDecay) {
+  hak_trim(0);
+  long old = hak_cfg.decay_ms;
+  hak_cfg.decay_ms = 200;
+  void *p = hak_malloc(LargeMin() + kMiB);
+  ASSERT_NE(p, nullptr);
+  hak_free(p);
+  EXPECT_EQ(Stats().large_cached, 1u);
+  hak_decay_run();
+  EXPECT_EQ(Stats().large_cached, 1u) << "freed just now: kept for reuse";
+  usleep(300 * 1000);
+  hak_decay_run();
+  hak_stats_t s = Stats();
+  EXPECT_EQ(s.large_cached, 0u) << "idle for longer than HAKMEM_DECAY_MS: unmapped";
+  EXPECT_EQ(s.large_cached_bytes, 0u);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_cfg.decay_ms = old;
 }
 
 }  // namespace

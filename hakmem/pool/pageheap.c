@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/registry.h"
@@ -179,7 +180,7 @@ static ph_desc_t *ph_alloc_impl(unsigned *home, uint32_t pages, int *clean) {
 
 // ---------------------------------------------------------------- free and release
 
-// Releases dirty free spans of sh that are at least min_age frees old, largest bins first,
+// Releases dirty free spans of sh idle for at least min_age ms, largest bins first,
 // until the global dirty count is at most `target` pages (lock held). One madvise per span,
 // all in this one pass.
 static void release_locked_impl(ph_shard_t *sh, uint64_t target, uint32_t min_age);
@@ -225,7 +226,6 @@ static void free_locked(ph_shard_t *sh, ph_desc_t *d) {
   HAK_STORE_RELAXED(&sh->live, sh->live - n);
   sh->live_blocks--;
   sh->frees++;
-  sh->clock++;
   ph_set_state(d, PH_GONE);
   ph_desc_t *start = d;
   if (d - a->desc > (ptrdiff_t)a->first && ph_state(d - 1) == PH_FREE) {
@@ -283,9 +283,11 @@ void ph_free_list(ph_desc_t *list) {
   HAK_TIME_END(HT_POOL_FREE, t0);
 }
 static void ph_free_list_impl(ph_desc_t *list) {
+  uint32_t now = (uint32_t)hak_os_now_ms();  // the age stamp of the spans freed below
   while (list) {
     ph_shard_t *sh = ph_arena_of(list)->shard;
     pthread_mutex_lock(&sh->lock);
+    sh->clock = now;
     // Every block of this shard in the list, under one lock acquisition.
     ph_desc_t **pp = &list;
     while (*pp) {
@@ -298,10 +300,27 @@ static void ph_free_list_impl(ph_desc_t *list) {
       }
     }
     uint64_t cap = dirty_cap();
-    if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > cap) release_locked(sh, cap - cap / 4, PH_DECAY_FREES);
+    if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > cap)
+      release_locked(sh, cap - cap / 4, (uint32_t)hak_cfg.decay_ms);
     pthread_mutex_unlock(&sh->lock);
   }
+  // Dirty spans stay for reuse; the decay thread gives back the ones left idle.
+  if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed)) hak_decay_kick();
 }
+
+// Decay step (decay.h): every shard's dirty spans idle for age_ms go back to the OS.
+static size_t ph_decay(uint64_t now_ms, uint64_t age_ms) {
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    if (!HAK_LOAD_RELAXED(&sh->free_dirty)) continue;
+    pthread_mutex_lock(&sh->lock);
+    sh->clock = (uint32_t)now_ms;
+    release_locked(sh, 0, (uint32_t)age_ms);
+    pthread_mutex_unlock(&sh->lock);
+  }
+  return (size_t)atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) << PH_PAGE_SHIFT;
+}
+HAK_DECAY_STEP(ph_decay);
 
 int ph_resize(ph_desc_t *d, uint32_t pages) {
   ph_arena_t *a = ph_arena_of(d);

@@ -16,9 +16,11 @@
 // last page of a free span both carry its length), kept in size bins with a non-empty
 // bitmap (exact bins up to 256 pages, 8 bins per doubling above). Each free span is "clean"
 // (released to the OS: reads as zero, not in RSS) or "dirty". When dirty free pages exceed
-// HAKMEM_LARGE_CACHE_MB, the spans that have stayed free over the last PH_DECAY_FREES frees
-// of their shard are released with madvise in one pass (batched, largest first); recently
-// freed spans are kept, since the next requests would fault them straight back in.
+// HAKMEM_LARGE_CACHE_MB (or the live pages, if more), the spans that have stayed free for
+// HAKMEM_DECAY_MS are released with madvise in one pass (batched, largest first); recently
+// freed spans are kept, since the next requests would fault them straight back in. The
+// decay thread (decay.h) releases every span idle that long, so an idle program's
+// freed pages also go back.
 //
 // Shards: PH_NSHARDS independent heaps, each with its own lock and arenas. A thread uses its
 // home shard (all start on shard 0 and move on when they meet contention) and steals from
@@ -47,7 +49,6 @@ extern "C" {
 #define PH_NSHARDS 4
 #define PH_EXACT_BINS 256
 #define PH_NBINS (PH_EXACT_BINS + 6 * 8)
-#define PH_DECAY_FREES 512
 #define PH_MAGIC 0x48414b4d50414745ull  // "HAKMPAGE"
 
 // Page descriptor states. Only the states of a span's first and last page are kept exact;
@@ -68,7 +69,7 @@ typedef struct ph_desc {
   uint8_t state;   // PH_* (written with relaxed atomics: neighbours read it under their lock)
   uint8_t clean;   // free span: every page released to the OS
   uint16_t bin;    // free span: its bin
-  uint32_t epoch;  // free span: the shard's free clock when it last became dirty
+  uint32_t epoch;  // free span: when it last became dirty (the shard's clock, ms)
   struct ph_desc *prev, *next;  // free span: bin links (first page only)
 } ph_desc_t;
 
@@ -87,7 +88,7 @@ typedef struct ph_shard {
   ph_arena_t *arenas;
   // Exact page counters (lock held).
   uint64_t narenas, free_dirty, free_clean, live, live_blocks;
-  uint32_t clock;  // frees so far (wraps): ages dirty spans for the release policy
+  uint32_t clock;  // ms (wrapping) of the latest free or decay pass: ages dirty spans
   uint64_t allocs, frees, steals, maps, unmaps, madvise_calls, released_pages;
 } ph_shard_t;
 

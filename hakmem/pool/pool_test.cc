@@ -2,6 +2,7 @@
 // spill, cross-thread frees, in-place realloc, invalid pointers, trim.
 #include <gtest/gtest.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <thread>
 #include <vector>
@@ -235,6 +236,63 @@ TEST(Pool, TrimReleasesFreePagesAndEmptyArenas) {
   hak_stats_t s = Stats();
   EXPECT_EQ(s.pool_live_blocks, 0u);
   EXPECT_EQ(s.pool_arenas, 0u);
+}
+
+// Release by time: a 1 GiB burst of 1 – 7 MiB blocks, every page written, then freed. No
+// malloc_trim and no further allocator call: the decay thread alone must bring the
+// resident set below 64 MiB within a few seconds (HAKMEM_DECAY_MS = 1 s by default).
+TEST(Pool, FreedBurstGoesBackToTheOsWhileTheProgramIsIdle) {
+  ASSERT_EQ(hak_cfg.decay_ms, 1000);
+  const size_t kMiB = 1 << 20;
+  std::vector<void *> v;
+  size_t total = 0;
+  for (unsigned i = 0; total < 1024 * kMiB; i++) {
+    size_t n = (1 + i % 7) * kMiB - 4096;  // page heap: below HAKMEM_LARGE_MIN
+    uint8_t *p = (uint8_t *)hak_malloc(n);
+    ASSERT_NE(p, nullptr);
+    for (size_t off = 0; off < n; off += 4096) p[off] = 1;
+    v.push_back(p);
+    total += n;
+  }
+  hak_stats_t full = Stats();
+  EXPECT_GT(full.rss_bytes, 1000 * kMiB);
+  for (void *p : v) hak_free(p);
+  v.clear();
+  v.shrink_to_fit();
+  hak_stats_t s = Stats();
+  int waited_ms = 0;
+  for (; waited_ms < 5000 && s.rss_bytes >= 64 * kMiB; waited_ms += 100) {
+    usleep(100 * 1000);
+    s = Stats();
+  }
+  EXPECT_LT(s.rss_bytes, 64 * kMiB) << "resident after " << waited_ms << " ms idle: " << (s.rss_bytes >> 20) << " MiB";
+  EXPECT_GT(s.pool_released_bytes, full.pool_released_bytes);
+  printf("1 GiB burst freed: RSS %lu MiB -> %lu MiB after %d ms idle\n", (unsigned long)(full.rss_bytes >> 20),
+         (unsigned long)(s.rss_bytes >> 20), waited_ms);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+// Blocks a program keeps cycling through are not released (and faulted back in) on every
+// turn: churn of 64 KiB – 4 MiB blocks, every page written, well inside the decay time.
+TEST(Pool, ChurnWithinTheDecayTimeReleasesNothing) {
+  ASSERT_EQ(hak_cfg.decay_ms, 1000);
+  hak_trim(0);
+  hak_stats_t s0 = Stats();
+  std::vector<void *> ws(16, nullptr);
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 4000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    void *&slot = ws[x % ws.size()];
+    hak_free(slot);
+    size_t n = 65536 + (size_t)(x >> 20) % (4u << 20);
+    slot = hak_malloc(n);
+    ASSERT_NE(slot, nullptr);
+    memset(slot, 1, n);
+  }
+  hak_stats_t s1 = Stats();
+  EXPECT_EQ(s1.pool_madvise_calls, s0.pool_madvise_calls) << "no span idle for the decay time, none released";
+  for (void *p : ws) hak_free(p);
+  EXPECT_EQ(hak_check_integrity(), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+// decay.h — memory a program stopped using goes back to the OS within a bounded time, even
+// when the program is idle afterwards (HAKMEM_DECAY_MS).
+//
+// A tier that keeps freed memory mapped for reuse (the page heap's dirty spans, the large
+// tier's cached mappings) registers a decay step and stamps what it keeps with the time it
+// was freed. Memory reused within HAKMEM_DECAY_MS is never released (a program cycling
+// through blocks pays no page faults); memory idle for longer is released by a background
+// thread, started on the first hak_decay_kick() and stopping itself once no step reports
+// anything left to decay. HAKMEM_DECAY_MS=0: no thread, tiers release by their own caps.
+#ifndef HAKMEM_DECAY_H
+#define HAKMEM_DECAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// A decay step releases what has been idle for at least age_ms at time now_ms and returns
+// the bytes it still keeps that may decay later (0: nothing left).
+typedef struct {
+  size_t (*fn)(uint64_t now_ms, uint64_t age_ms);
+} hak_decay_step_t;
+#define HAK_DECAY_STEP(func)                                                                              \
+  static const hak_decay_step_t hak_decay_step_##func                                                     \
+      __attribute__((used, section("hak_decay_steps"), aligned(sizeof(void *)))) = {(func)}
+
+// Called by a tier after it kept freed memory: starts the background thread if it is not
+// running (one relaxed load when it is). Call with no allocator lock held.
+void hak_decay_kick(void);
+// Runs every step once now (tests, and the thread's loop); returns the bytes still kept.
+size_t hak_decay_run(void);
+// Whether the background thread runs (tests).
+int hak_decay_running(void);
+// In a fork child: the thread did not survive the fork; the next kick starts a new one.
+void hak_decay_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
