@@ -9,11 +9,15 @@
 extern const hak_decay_step_t __start_hak_decay_steps[] __attribute__((weak));
 extern const hak_decay_step_t __stop_hak_decay_steps[] __attribute__((weak));
 
-// 0: no thread; 1: running (or being started); 2: could not be started (never retried).
+// 0: no thread; 1: running (or being started); 2: never (could not be started, or this is
+// the child of a fork: starting threads there is unsafe before exec, and TSan forbids it).
 static _Atomic int decay_state;
 
+// Tests and mallopt-style callers may change the setting while the thread runs.
+static long decay_ms(void) { return __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED); }
+
 size_t hak_decay_run(void) {
-  uint64_t age = (uint64_t)hak_cfg.decay_ms, now = hak_os_now_ms();
+  uint64_t age = (uint64_t)decay_ms(), now = hak_os_now_ms();
   size_t kept = 0;
   if (!__start_hak_decay_steps) return 0;
   for (const hak_decay_step_t *s = __start_hak_decay_steps; s < __stop_hak_decay_steps; s++) kept += s->fn(now, age);
@@ -25,7 +29,7 @@ static void *decay_main(void *arg) {
   for (;;) {
     // Wake twice per decay period: what went idle is released between 1 and 1.5 periods
     // after its last use.
-    unsigned period = (unsigned)(hak_cfg.decay_ms / 2);
+    unsigned period = (unsigned)(decay_ms() / 2);
     hak_os_sleep_ms(period < 10 ? 10 : period);
     if (hak_decay_run()) continue;
     // Nothing left: stop, unless a kick arrived while this thread was deciding (a kick
@@ -38,7 +42,7 @@ static void *decay_main(void *arg) {
 }
 
 void hak_decay_kick(void) {
-  if (atomic_load_explicit(&decay_state, memory_order_relaxed) || hak_cfg.decay_ms <= 0) return;
+  if (atomic_load_explicit(&decay_state, memory_order_relaxed) || decay_ms() <= 0) return;
   int expect = 0;
   if (!atomic_compare_exchange_strong(&decay_state, &expect, 1)) return;
   if (hak_os_thread_spawn(decay_main, "hakmem-decay") != 0) atomic_store(&decay_state, 2);
@@ -46,6 +50,4 @@ void hak_decay_kick(void) {
 
 int hak_decay_running(void) { return atomic_load(&decay_state) == 1; }
 
-void hak_decay_fork_child(void) {
-  if (atomic_load_explicit(&decay_state, memory_order_relaxed) == 1) atomic_store(&decay_state, 0);
-}
+void hak_decay_fork_child(void) { atomic_store(&decay_state, 2); }

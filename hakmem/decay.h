@@ -33,7 +33,9 @@ void hak_decay_kick(void);
 size_t hak_decay_run(void);
 // Whether the background thread runs (tests).
 int hak_decay_running(void);
-// In a fork child: the thread did not survive the fork; the next kick starts a new one.
+// In a fork child: the thread did not survive the fork, and none is started there (a
+// multi-threaded parent's child may only call async-signal-safe functions before exec);
+// the child releases by the tiers' caps and malloc_trim, as with HAKMEM_DECAY_MS=0.
 void hak_decay_fork_child(void);
 
 #ifdef __cplusplus

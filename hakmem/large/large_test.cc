@@ -173,8 +173,8 @@ TEST(Large, DoubleAndInteriorFreesAreNamed) {
 // directly; the background thread runs the same steps), one reused sooner stays.
 TEST(Large, IdleCachedMappingsDecay) {
   hak_trim(0);
-  long old = hak_cfg.decay_ms;
-  hak_cfg.decay_ms = 200;
+  long old = __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED);
+  __atomic_store_n(&hak_cfg.decay_ms, 200, __ATOMIC_RELAXED);
   void *p = hak_malloc(LargeMin() + kMiB);
   ASSERT_NE(p, nullptr);
   hak_free(p);
@@ -187,7 +187,7 @@ TEST(Large, IdleCachedMappingsDecay) {
   EXPECT_EQ(s.large_cached, 0u) << "idle for longer than HAKMEM_DECAY_MS: unmapped";
   EXPECT_EQ(s.large_cached_bytes, 0u);
   EXPECT_EQ(hak_check_integrity(), 0u);
-  hak_cfg.decay_ms = old;
+  __atomic_store_n(&hak_cfg.decay_ms, old, __ATOMIC_RELAXED);
 }
 
 }  // namespace

@@ -301,7 +301,7 @@ static void ph_free_list_impl(ph_desc_t *list) {
     }
     uint64_t cap = dirty_cap();
     if (atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > cap)
-      release_locked(sh, cap - cap / 4, (uint32_t)hak_cfg.decay_ms);
+      release_locked(sh, cap - cap / 4, (uint32_t)__atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED));
     pthread_mutex_unlock(&sh->lock);
   }
   // Dirty spans stay for reuse; the decay thread gives back the ones left idle.
@@ -312,7 +312,6 @@ static void ph_free_list_impl(ph_desc_t *list) {
 static size_t ph_decay(uint64_t now_ms, uint64_t age_ms) {
   for (unsigned i = 0; i < PH_NSHARDS; i++) {
     ph_shard_t *sh = &ph_shards[i];
-    if (!HAK_LOAD_RELAXED(&sh->free_dirty)) continue;
     pthread_mutex_lock(&sh->lock);
     sh->clock = (uint32_t)now_ms;
     release_locked(sh, 0, (uint32_t)age_ms);

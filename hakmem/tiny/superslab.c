@@ -14,6 +14,7 @@
 static pthread_mutex_t ss_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released first
 static ss_stats_t ss_stats;
+static uint64_t ss_cache_takes, ss_cache_takes_seen;  // SuperSlabs taken from the cache (decay)
 
 static void ss_init_slabs(superslab_t *ss, unsigned kind) {
   ss->kind = (uint8_t)kind;
@@ -53,6 +54,7 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, supe
     if (ss_cache_head) ss_cache_head->oprev = NULL;
     else ss_cache_tail = NULL;
     ss_stats.cached--;
+    ss_cache_takes++;
   }
   pthread_mutex_unlock(&ss_cache_lock);
   if (!ss) {
@@ -211,6 +213,35 @@ void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
   s->carved = 0;
   s->capacity = 0;
   ss->free_mask |= 1u << s->idx;
+}
+
+size_t ss_cache_decay(void) {
+  pthread_mutex_lock(&ss_cache_lock);
+  int idle = ss_cache_takes == ss_cache_takes_seen;
+  ss_cache_takes_seen = ss_cache_takes;
+  uint64_t cached = ss_stats.cached;
+  pthread_mutex_unlock(&ss_cache_lock);
+  if (cached && idle) {
+    ss_cache_trim();
+    return 0;
+  }
+  return (size_t)cached * SS_SIZE;
+}
+
+size_t ss_decommit_free_slabs(superslab_t *ss) {
+  size_t bytes = 0;
+  for (uint32_t m = ss->free_mask; m; m &= m - 1) {
+    unsigned i = (unsigned)__builtin_ctz(m);
+    uint32_t units = ss_slab_units(ss, i);
+    if (!(ss->dirty_units & units)) continue;
+    // Whole pages of the slab's block area only: slab 0 begins after the header.
+    uintptr_t lo = HAK_ALIGN_UP((uintptr_t)ss->slabs[i].begin, HAK_OS_PAGE);
+    uintptr_t hi = (uintptr_t)ss + ((uintptr_t)(i + 1) << ss->slab_shift);
+    hak_os_decommit((void *)lo, hi - lo);
+    bytes += hi - lo;
+    ss->dirty_units &= ~units;  // reads as zero again: no stale headers to scrub
+  }
+  return bytes;
 }
 
 void ss_stats_get(ss_stats_t *out) {

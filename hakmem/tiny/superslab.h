@@ -137,6 +137,12 @@ void ss_release(superslab_t *ss);
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c);
 // Returns an empty slab (used == 0) to the free mask.
 void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s);
+// Gives the pages of ss's unassigned slabs back to the OS (those written since they were
+// last given back); the owner heap's lock held. Returns the bytes released.
+size_t ss_decommit_free_slabs(superslab_t *ss);
+// Decay pass: unmaps the cached SuperSlabs if none was taken since the previous pass;
+// returns the bytes still cached.
+size_t ss_cache_decay(void);
 // Unmaps cached SuperSlabs (malloc_trim); returns bytes released.
 size_t ss_cache_trim(void);
 

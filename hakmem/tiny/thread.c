@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/os.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/timing.h"
@@ -164,6 +165,7 @@ void tiny_thread_exit(void) {
   pthread_mutex_lock(&heap_list_lock);
   heap_abandon_thread_locked(t);
   pthread_mutex_unlock(&heap_list_lock);
+  hak_decay_kick();  // the abandoned heap's empty slabs go back (tiny_decay)
 }
 
 // ---------------------------------------------------------------- this thread's cache
@@ -304,6 +306,28 @@ void tiny_trim_abandoned(void) {
   }
   pthread_mutex_unlock(&heap_list_lock);
 }
+
+// Decay step (decay.h) of the slab engine. An abandoned heap is memory no thread allocates
+// from until one adopts it: its inbox is drained, its empty SuperSlabs released and the
+// pages of its unassigned slabs given back, however briefly they were idle (a heap keeps
+// its SuperSlabs while a few blocks of each are still out, e.g. handed to another thread,
+// so its empty slabs are what an exited thread's memory mostly is). Empty SuperSlabs in the
+// global cache are unmapped when they stayed unused for a whole pass.
+static size_t tiny_decay(uint64_t now_ms, uint64_t age_ms) {
+  (void)now_ms;
+  (void)age_ms;
+  pthread_mutex_lock(&heap_list_lock);
+  for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
+    if (pthread_mutex_trylock(&h->lock) != 0) continue;
+    heap_drain_inbox(h);
+    heap_release_empty(h);
+    for (superslab_t *ss = h->owned; ss; ss = ss->onext) ss_decommit_free_slabs(ss);
+    pthread_mutex_unlock(&h->lock);
+  }
+  pthread_mutex_unlock(&heap_list_lock);
+  return ss_cache_decay();
+}
+HAK_DECAY_STEP(tiny_decay);
 
 // malloc_trim's share of the slab engine, in the one order that works: the band's bundles
 // first (they reach abandoned heaps as remote frees), then the abandoned heaps, then the empty

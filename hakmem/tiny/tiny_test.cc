@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
 #include "hakmem/tiny/heap.h"
@@ -340,6 +341,44 @@ TEST(Tiny, AdaptiveCapacityOffKeepsTheTarget) {
     EXPECT_EQ(tiny_me->bin[c].cap, tiny_me->adapt.base[c]);
     EXPECT_EQ(tiny_me->adapt.grows, 0u);
   });
+}
+
+// Thread churn: short-lived threads allocate, hand 90 % of their blocks to main and exit;
+// main frees them. The exited threads' heaps are adopted by the next thread, so the number
+// of live SuperSlabs after 200 generations is what 20 generations needed, not ten times it;
+// and once the program is idle, the decay pass gives back the empty slabs of the abandoned
+// heap (whose SuperSlabs stay only for the few blocks still out).
+TEST(Tiny, ThreadChurnKeepsSuperSlabsBounded) {
+  hak_trim(0);
+  const int kBlocks = 4000;
+  std::vector<void *> handed(kBlocks);
+  auto generation = [&](int g) {
+    size_t n = 0;
+    std::thread([&] {
+      uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(g + 1);
+      for (int i = 0; i < kBlocks; i++) {
+        size_t sz = 16 + (size_t)(Rng(x) % 4081);
+        void *p = hak_malloc(sz);
+        memset(p, i, sz);
+        if (i % 10 == 0) hak_free(p);
+        else handed[n++] = p;
+      }
+    }).join();
+    for (size_t i = 0; i < n; i++) hak_free(handed[i]);
+  };
+  for (int g = 0; g < 20; g++) generation(g);
+  hak_stats_t early = Stats();
+  for (int g = 20; g < 200; g++) generation(g);
+  hak_stats_t late = Stats();
+  EXPECT_LE(late.superslabs_live, early.superslabs_live + 2)
+      << "SuperSlabs after 20 generations " << early.superslabs_live << ", after 200 " << late.superslabs_live;
+  EXPECT_LE(late.heaps, early.heaps + 1) << "exited threads' heaps are adopted, not multiplied";
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  // Idle: the decay pass drains the abandoned heap and gives back its empty slabs' pages.
+  hak_decay_run();
+  hak_stats_t idle = Stats();
+  EXPECT_LE(idle.superslabs_live, late.superslabs_live);
+  EXPECT_EQ(hak_check_integrity(), 0u);
 }
 
 }  // namespace
