@@ -165,7 +165,7 @@ static void check_heap(tiny_heap_t *h, void *arg) {
   // Slabs queued in the inbox are counted through their remote words above.
   tiny_tls_t *t = tiny_heap_tls(h);
   if (!t) return;
-  if (t->gate.head || t->gate.room || t->gate.cap)
+  if (t->gate.head || t->gate.room || t->gate.cap != TINY_GATE_CAP)
     FAIL(x, "integrity: thread cache of heap %p: the ring classes' gate bin is not empty (head %p, room %u)", (void *)h,
          t->gate.head, t->gate.room);
   for (unsigned c = 0; c < TINY_NCLASS; c++) {

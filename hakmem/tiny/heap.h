@@ -74,10 +74,13 @@ typedef struct tiny_adapt {
   uint32_t grows, shrinks;        // events (tests, stats)
 } tiny_adapt_t;
 
+#define TINY_GATE_CAP UINT32_MAX
+
 typedef struct tiny_tls {
   tiny_bin_t bin[TINY_NCLASS];
-  // Always empty with room 0: the free fast path sends ring classes here (ss_unit_t.bin), so
-  // they reach tiny_free_slow, which offers the block to the ring, without a class test.
+  // Always empty with room 0 and cap TINY_GATE_CAP: the free fast path sends ring classes
+  // here (ss_unit_t.bin), so they reach the ring (tiny_free_to's full-bin branch) without a
+  // class test.
   tiny_bin_t gate;
   tiny_ring_t ring[TINY_NRING];
   tiny_adapt_t adapt;

@@ -18,7 +18,7 @@
 
 HAK_TLS tiny_tls_t *tiny_me = &tiny_none;
 HAK_TLS uint8_t tiny_state;
-tiny_tls_t tiny_none;  // never written: every fast path finds room 0 / an empty list
+tiny_tls_t tiny_none = {.gate.cap = TINY_GATE_CAP};  // never written: every fast path finds room 0 / an empty list
 
 
 // Lock order (the whole allocator's is in lifecycle.c): heap_list_lock, dead_lock, a
@@ -95,6 +95,7 @@ int heap_thread_init(void) {
   if (h) {
     t = &h->cache;
     memset(t, 0, sizeof *t);  // a heap abandoned without a flush (fork child) drops its cache
+    t->gate.cap = TINY_GATE_CAP;
     __atomic_store_n(&h->tls, t, __ATOMIC_RELAXED);
     h->tid = tid;
     h->tls_slot = &tiny_me;
@@ -155,6 +156,7 @@ void heap_abandon_thread_locked(tiny_tls_t *t) {
   heap_fold_counters_locked(t);
   heap_abandon_locked(h);
   memset(t, 0, sizeof *t);
+  t->gate.cap = TINY_GATE_CAP;
 }
 
 void tiny_thread_exit(void) {

@@ -41,6 +41,20 @@ HAK_INLINE void tiny_free_to(void *p, uint8_t freed, tiny_bin_t *b) {
   HAK_TRACK_FREE(p, tiny_usable(c));
   uint32_t room = b->room;
   if (HAK_UNLIKELY(room == 0)) {
+    // A ring class comes through the always-full gate bin (cap TINY_GATE_CAP): its ring,
+    // inline, while it has room (no call on the 8 – 64 KiB classes' usual free); anything
+    // else is the slow path. The cache is found from b, so tiny_me is not read again.
+    if (b->cap == TINY_GATE_CAP) {
+      tiny_tls_t *t = (tiny_tls_t *)((char *)b - TINY_GATE_OFFSET);
+      tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
+      if (HAK_LIKELY(r->n < r->cap)) {
+        r->slot[r->n++] = p;
+#if HAKMEM_DEBUG_COUNTERS
+        t->frees[c]++;
+#endif
+        return;
+      }
+    }
     tiny_free_slow(p, c);
     return;
   }
