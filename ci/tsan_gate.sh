@@ -8,8 +8,10 @@
 set -u
 cd "$(dirname "$0")/.."
 # Files whose changes need the long gate: everything that implements lock-free paths
-# (remote queues, inbox, thread caches) or the memory orders around them.
-LOCKFREE_FILES="hakmem/mid/depot.c hakmem/mid/depot.h hakmem/tiny/band.h hakmem/tiny/slab.c hakmem/tiny/remote.c hakmem/tiny/flush.c hakmem/tiny/refill.c hakmem/tiny/thread.c hakmem/tiny/fork.c hakmem/tiny/heap_impl.h hakmem/tiny/heap.h hakmem/tiny/superslab.h hakmem/tiny/tiny.h hakmem/front_fast.h hakmem/registry.h hakmem/pool/pageheap.c hakmem/pool/pageheap.h hakmem/pool/pool.c"
+# (remote queues, inbox, thread caches, the decay thread) or the memory orders around them.
+# .github/workflows/tsan-gate.yml repeats the list in its path filters (ci/lockfree_paths.py
+# checks that the two agree).
+LOCKFREE_FILES="hakmem/decay.c hakmem/mid/depot.c hakmem/mid/depot.h hakmem/tiny/band.h hakmem/tiny/slab.c hakmem/tiny/remote.c hakmem/tiny/flush.c hakmem/tiny/refill.c hakmem/tiny/thread.c hakmem/tiny/fork.c hakmem/tiny/heap_impl.h hakmem/tiny/heap.h hakmem/tiny/superslab.h hakmem/tiny/tiny.h hakmem/front_fast.h hakmem/registry.h hakmem/pool/pageheap.c hakmem/pool/pageheap.h hakmem/pool/pool.c"
 secs=10 threads=4 auto=0 expect_race=0 extra=()
 for a in "$@"; do
   case $a in
