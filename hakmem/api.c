@@ -187,7 +187,10 @@ void *hak_realloc(void *p, size_t size) {
   void *q = hak_malloc(want);
   if (!q) return NULL;
   memcpy(q, p, size < usable ? size : usable);
-  hak_free(p);
+  // The old block was validated above: free it without resolving it again.
+  if (kind == RES_TINY) tiny_free(r.block, r.cls);
+  else if (kind == RES_LARGE) large_free(r.lh);
+  else hak_free(p);
   return q;
 }
 
