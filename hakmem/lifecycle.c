@@ -33,6 +33,9 @@
 // close the cycle. The list lock is recursive, so glibc taking it again is fine; in the
 // child glibc resets it, so only the parent releases our hold.
 //
+// The decay thread (decay.c) holds no lock of its own; its steps take the tiers' locks above
+// in this order, so fork waits for a step in progress like for any other thread.
+//
 // A single-threaded process takes no locks (as glibc does): nobody else can hold them, and
 // a signal handler that forks while the program was inside fork_prepare or any allocator
 // path would otherwise wait for a lock its own thread holds.
