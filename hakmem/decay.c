@@ -1,6 +1,7 @@
 // decay.c — the background release thread and its registered steps (see decay.h).
 #include "hakmem/decay.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "hakmem/config.h"
@@ -16,11 +17,20 @@ static _Atomic int decay_state;
 // Tests and mallopt-style callers may change the setting while the thread runs.
 static long decay_ms(void) { return __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED); }
 
+// Held for a whole pass: the integrity checker and fork wait for a pass to finish (lock
+// order: first of the allocator's locks, lifecycle.c).
+static pthread_mutex_t decay_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hak_decay_lock(void) { pthread_mutex_lock(&decay_lock); }
+void hak_decay_unlock(void) { pthread_mutex_unlock(&decay_lock); }
+
 size_t hak_decay_run(void) {
-  uint64_t age = (uint64_t)decay_ms(), now = hak_os_now_ms();
   size_t kept = 0;
   if (!__start_hak_decay_steps) return 0;
+  pthread_mutex_lock(&decay_lock);
+  uint64_t age = (uint64_t)decay_ms(), now = hak_os_now_ms();
   for (const hak_decay_step_t *s = __start_hak_decay_steps; s < __stop_hak_decay_steps; s++) kept += s->fn(now, age);
+  pthread_mutex_unlock(&decay_lock);
   return kept;
 }
 

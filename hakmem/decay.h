@@ -31,6 +31,10 @@ typedef struct {
 void hak_decay_kick(void);
 // Runs every step once now (tests, and the thread's loop); returns the bytes still kept.
 size_t hak_decay_run(void);
+// Excludes decay passes (held by each pass): the integrity checker, which needs the
+// allocator quiescent, and the fork handlers take it first.
+void hak_decay_lock(void);
+void hak_decay_unlock(void);
 // Whether the background thread runs (tests).
 int hak_decay_running(void);
 // In a fork child: the thread did not survive the fork, and none is started there (a

@@ -17,6 +17,7 @@
 // Every lock of the allocator, in the one order any path may nest them (a path holding a
 // lock only ever waits for locks further down; trylock may go anywhere):
 //   0. glibc's stdio list lock (_IO_list_lock; taken here, at fork only)
+//   ½. decay_lock                      (decay.c: one decay pass; the integrity checker)
 //   1. tiny: heap_list_lock            (tiny/thread.c: heap lists, attach/abandon, totals)
 //   2. tiny: dead_lock                 (tiny/refill.c: the heap of threads past their destructor)
 //   3. tiny: each heap's lock          (heap.h: refill, flush, drain; one at a time)
@@ -33,8 +34,8 @@
 // close the cycle. The list lock is recursive, so glibc taking it again is fine; in the
 // child glibc resets it, so only the parent releases our hold.
 //
-// The decay thread (decay.c) holds no lock of its own; its steps take the tiers' locks above
-// in this order, so fork waits for a step in progress like for any other thread.
+// The decay thread (decay.c) holds decay_lock for a whole pass and its steps take the tier
+// locks below it in this order, so fork and the integrity checker wait for a pass.
 //
 // A single-threaded process takes no locks (as glibc does): nobody else can hold them, and
 // a signal handler that forks while the program was inside fork_prepare or any allocator
@@ -49,6 +50,7 @@ static void fork_prepare(void) {
   fork_locked = !(&__libc_single_threaded && __libc_single_threaded);
   if (!fork_locked) return;
   if (_IO_list_lock) _IO_list_lock();
+  hak_decay_lock();
   tiny_fork_prepare();
   pool_fork_prepare();
   large_fork_prepare();
@@ -58,6 +60,7 @@ static void fork_parent(void) {
   large_fork_parent();
   pool_fork_parent();
   tiny_fork_parent();
+  hak_decay_unlock();
   if (_IO_list_unlock) _IO_list_unlock();
 }
 static void fork_child(void) {
@@ -70,6 +73,7 @@ static void fork_child(void) {
   large_fork_child();
   pool_fork_child();
   tiny_fork_child();
+  hak_decay_unlock();
 }
 
 static void stats_at_exit(void) { hak_stats_print(hak_cfg.stats == 2); }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/init.h"
 #include "hakmem/mid/arena.h"
 #include "hakmem/mid/depot.h"
@@ -70,6 +71,8 @@ static const tiny_band_t mid_band = {
     .learn_window = band_learn_window,
 #endif
 };
+
+HAK_DECAY_STEP(mid_depot_decay);
 
 static void mid_band_init(void) { tiny_band_register(&mid_band); }
 HAK_INIT_STEP(HAK_INIT_TIER, mid_band_init);

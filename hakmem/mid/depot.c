@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 
 #include "hakmem/config.h"
+#include "hakmem/os.h"
+#include "hakmem/tiny/engine.h"
 #include "hakmem/track.h"
 
 // One cache line per shard of a class, so threads on different shards do not share lines.
@@ -14,6 +16,9 @@ typedef struct {
 
 static depot_shard_t depot[TINY_NCLASS][MID_DEPOT_NSHARDS];
 static _Atomic uint64_t depot_blocks, depot_bytes, depot_puts, depot_gets, depot_refused;
+// When a bundle of each class was last put or taken (ms): a class nobody touched for the
+// decay time holds memory an idle program no longer reuses (mid_depot_decay).
+static _Atomic uint64_t depot_touched_ms[TINY_NCLASS];
 
 #define RELAXED memory_order_relaxed
 
@@ -36,6 +41,7 @@ int mid_depot_put(unsigned c, void *head, uint32_t n, uint32_t seq) {
       if (atomic_compare_exchange_strong_explicit(&sh->slot[i], &expect, head, memory_order_release, RELAXED)) {
         atomic_fetch_add_explicit(&depot_blocks, n, RELAXED);
         atomic_fetch_add_explicit(&depot_puts, 1, RELAXED);
+        atomic_store_explicit(&depot_touched_ms[c], hak_os_now_ms(), RELAXED);
         return 1;
       }
     }
@@ -57,11 +63,23 @@ uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head) {
       atomic_fetch_sub_explicit(&depot_blocks, n, RELAXED);
       atomic_fetch_sub_explicit(&depot_bytes, (uint64_t)n * tiny_class_stride[c], RELAXED);
       atomic_fetch_add_explicit(&depot_gets, 1, RELAXED);
+      atomic_store_explicit(&depot_touched_ms[c], hak_os_now_ms(), RELAXED);
       *head = h;
       return n;
     }
   }
   return 0;
+}
+
+size_t mid_depot_decay(uint64_t now_ms, uint64_t age_ms) {
+  for (unsigned c = TINY_MID_FIRST; c < TINY_NCLASS; c++) {
+    uint64_t touched = atomic_load_explicit(&depot_touched_ms[c], RELAXED);
+    if (now_ms - touched < age_ms) continue;
+    void *h;
+    while (mid_depot_get(c, 0, &h)) tiny_free_chain_generic(h);
+    atomic_store_explicit(&depot_touched_ms[c], touched, RELAXED);  // draining is not a use
+  }
+  return (size_t)atomic_load_explicit(&depot_bytes, RELAXED);
 }
 
 void mid_depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg) {

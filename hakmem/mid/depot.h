@@ -15,6 +15,7 @@
 #ifndef HAKMEM_MID_DEPOT_H
 #define HAKMEM_MID_DEPOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hakmem/tiny/size_class.h"
@@ -33,6 +34,9 @@ int mid_depot_put(unsigned c, void *head, uint32_t n, uint32_t seq);
 // Takes one bundle of class c; returns its length (0: depot empty for c).
 uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head);
 // Calls fn on every bundle (the checker: the caller makes sure nobody puts or gets).
+// Decay step (decay.h, registered by band.c): every bundle of a class no thread put or took
+// a bundle of for age_ms goes back to its slabs. Returns the bytes still held.
+size_t mid_depot_decay(uint64_t now_ms, uint64_t age_ms);
 void mid_depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg);
 
 typedef struct {

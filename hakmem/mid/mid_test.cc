@@ -6,7 +6,10 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
 #include "hakmem/mid/depot.h"
@@ -172,6 +175,28 @@ uint64_t RefillsFor64Blocks() {
   });
   hak_trim(0);
   return refills;
+}
+
+// An idle program's depot: bundles of a class nobody put or took for HAKMEM_DECAY_MS go
+// back to their slabs on the next decay pass (run here directly), and the slab engine's
+// counters still balance.
+TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
+  hak_trim(0);
+  long old = __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED);
+  __atomic_store_n(&hak_cfg.decay_ms, 100, __ATOMIC_RELAXED);
+  std::vector<void *> blocks;
+  InThread([&] { blocks = AllocN(2000, 16000); });
+  InThread([&] {
+    for (void *p : blocks) hak_free(p);
+  });
+  EXPECT_GT(Stats().mid_depot_blocks, 0u);
+  usleep(250 * 1000);
+  hak_decay_run();
+  hak_stats_t s = Stats();
+  EXPECT_EQ(s.mid_depot_blocks, 0u) << "idle bundles went back to their slabs";
+  EXPECT_EQ(s.mid_depot_bytes, 0u);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  __atomic_store_n(&hak_cfg.decay_ms, old, __ATOMIC_RELAXED);
 }
 
 TEST(MidRefill, BatchAndMinimumBundle) {

@@ -26,6 +26,9 @@ void *tiny_alloc_slow(unsigned c);
 void tiny_free_slow(void *p, unsigned c);
 // Any thread, any block of the engine: return it to its slab (locally or remotely).
 void tiny_free_block_generic(void *p, unsigned c);
+// Any thread: a NULL-terminated chain of free blocks (free headers) back to their slabs
+// (through their owners' remote queues), e.g. a band bundle nobody took.
+void tiny_free_chain_generic(void *head);
 
 // Thread lifecycle. A thread whose TLS destructor never runs (it first allocated in the
 // last destructor round) is an orphan: its heap stays attached, cache included, until a

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/os.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/tiny/heap_learn.h"
@@ -130,6 +131,9 @@ void heap_flush_half(tiny_tls_t *t, tiny_bin_t *b, unsigned c) {
     hak_next_set(last, NULL);
     b->room += k;
     heap_spill_chain(t, c, head, k);
+    // The band may keep the bundle (the mid depot): what nobody takes decays. Here the bin
+    // is consistent, so starting the decay thread may allocate.
+    hak_decay_kick();
   } else {
     pthread_mutex_lock(&t->heap->lock);
     flush_bin(t, t->heap, c, k);

@@ -25,6 +25,9 @@ extern tiny_totals_t heap_exited;                   // counters of exited thread
 extern pthread_mutex_t dead_lock;
 extern tiny_heap_t *dead_heap;
 extern uint64_t dead_refilled, dead_flushed;  // dead_lock
+// Blocks pushed onto remote queues by threads without a heap (dead threads, the decay
+// thread): counted with the heaps' remote_pushes (dead_lock).
+extern uint64_t dead_remote_pushes;
 
 // ---------------------------------------------------------------- slab.c (heap's lock held)
 

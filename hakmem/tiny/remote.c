@@ -62,8 +62,29 @@ void tiny_free_block_generic(void *p, unsigned c) {
   tiny_slab_t *s = ss_slab_of(ss_of(p), p);
   pthread_mutex_lock(&dead_lock);
   dead_flushed++;
+  dead_remote_pushes++;
   pthread_mutex_unlock(&dead_lock);
   heap_remote_push(s, p, p);
+}
+
+void tiny_free_chain_generic(void *head) {
+  uint32_t n = 0;
+  while (head) {
+    tiny_slab_t *s = ss_slab_of(ss_of(head), head);
+    void *tail = head, *next = hak_next_get(head);
+    n++;
+    while (next && ss_slab_of(ss_of(next), next) == s) {  // one push per run of one slab
+      tail = next;
+      next = hak_next_get(next);
+      n++;
+    }
+    heap_remote_push(s, head, tail);
+    head = next;
+  }
+  pthread_mutex_lock(&dead_lock);
+  dead_flushed += n;
+  dead_remote_pushes += n;
+  pthread_mutex_unlock(&dead_lock);
 }
 
 void tiny_collect(void) {

@@ -34,6 +34,7 @@ static int tiny_key_ready;
 pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
 tiny_heap_t *dead_heap;
 uint64_t dead_refilled, dead_flushed;  // dead_lock
+uint64_t dead_remote_pushes;           // dead_lock
 
 static uint32_t bin_cap(unsigned c) {
   const tiny_band_t *band = tiny_band_of(c);
@@ -262,6 +263,7 @@ void tiny_totals(tiny_totals_t *out) {
   pthread_mutex_lock(&dead_lock);
   out->refilled += dead_refilled;
   out->flushed += dead_flushed;
+  out->remote_pushes += dead_remote_pushes;
   pthread_mutex_unlock(&dead_lock);
 }
 
