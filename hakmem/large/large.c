@@ -266,11 +266,12 @@ static void large_free_impl(large_hdr_t *h) {
   st.live--;
   st.live_bytes -= h->map_size;
   st.frees++;
-  // The cache holds HAKMEM_LARGE_CACHE_MB, or half the live large bytes when that is more:
+  // The cache holds HAKMEM_LARGE_CACHE_MB, or as many bytes as are live when that is more
+  // (the page heap's rule for its dirty pages):
   // a program cycling through many large blocks reuses their pages instead of faulting
   // fresh ones in; what it stops reusing decays (large_decay).
   uint64_t cap = (uint64_t)hak_cfg.large_cache_mb << 20;
-  if (st.live_bytes / 2 > cap) cap = st.live_bytes / 2;
+  if (st.live_bytes > cap) cap = st.live_bytes;
   if (h->bucket != UINT32_MAX && h->map_size <= cap) {
     // Make room by unmapping the least recently freed blocks: a size the program has moved
     // on from should not keep the cache full (e.g. a sweep from 1 MiB to 4 MiB).
