@@ -172,6 +172,10 @@ static int parse_list(hak_knob_t *k, const char *s) {
   return 0;
 }
 
+// Knobs are written with relaxed atomic stores: a reload (tests, mallopt) may run while the
+// decay thread reads its setting.
+static void knob_store(long *slot, long v) { __atomic_store_n(slot, v, __ATOMIC_RELAXED); }
+
 static void knob_set(hak_knob_t *k, const char *val) {
   long v;
   if (k->kind == KNOB_LIST) {
@@ -186,28 +190,28 @@ static void knob_set(hak_knob_t *k, const char *val) {
               k->min % 1000, k->max / 1000, k->max % 1000, k->def / 1000, k->def % 1000);
       return;
     }
-    *k->value = v;
+    knob_store(k->value, v);
     return;
   }
   if (k->words) {
     for (long i = 0; k->words[i]; i++)
       if (str_eq(val, k->words[i])) {
-        *k->value = i;
+        knob_store(k->value, i);
         return;
       }
     char list[64];
     size_t n = 0;
     for (long i = 0; k->words[i]; i++) n += hak_format(list + n, sizeof list - n, "%s%s", i ? "|" : "", k->words[i]);
     hak_log("invalid %s='%s' (accepted: %s); using '%s'", k->name, val, list, k->words[k->def]);
-    *k->value = k->def;
+    knob_store(k->value, k->def);
     return;
   }
   if (parse_num(val, &v) != 0 || v < k->min || v > k->max) {
     hak_log("invalid %s='%s' (accepted: %ld..%ld, K/M/G suffixes); using %ld", k->name, val, k->min, k->max, k->def);
-    *k->value = k->def;
+    knob_store(k->value, k->def);
     return;
   }
-  *k->value = v;
+  knob_store(k->value, v);
 }
 
 // Whether env entry s is "<name>=..."; *val then points at the value.
@@ -220,7 +224,7 @@ static int env_is(const char *s, const char *name, const char **val) {
 }
 
 void hak_config_load(char **envp) {
-  for (size_t i = 0; i < NKNOBS; i++) *knobs[i].value = knobs[i].def;
+  for (size_t i = 0; i < NKNOBS; i++) knob_store(knobs[i].value, knobs[i].def);
   hak_cfg.wmax_cand_pct[0] = 125;  // the list's default values (the count is the knob's default)
   hak_cfg.wmax_cand_pct[1] = 150;
   if (!envp) return;
