@@ -249,6 +249,26 @@ static void unmap_block(large_hdr_t *h) {
   hak_os_unmap(base, sz);
 }
 
+// Moves the least recently freed cached block onto *victims, counted as unmapped (lock
+// held); the caller unmaps the list with unmap_list once the lock is dropped.
+static void evict_oldest_locked(large_hdr_t **victims) {
+  large_hdr_t *v = cache_evict_oldest();
+  st.cached--;
+  st.cached_bytes -= v->map_size;
+  st.unmaps++;
+  v->bnext = *victims;
+  *victims = v;
+}
+
+// Unmaps a list of blocks linked through bnext (no lock held).
+static void unmap_list(large_hdr_t *list) {
+  while (list) {
+    large_hdr_t *next = list->bnext;
+    unmap_block(list);
+    list = next;
+  }
+}
+
 static void large_free_impl(large_hdr_t *h);
 void large_free(large_hdr_t *h) {
   HAK_TIME_START(t0);
@@ -276,12 +296,7 @@ static void large_free_impl(large_hdr_t *h) {
     // Make room by unmapping the least recently freed blocks: a size the program has moved
     // on from should not keep the cache full (e.g. a sweep from 1 MiB to 4 MiB).
     while (st.cached_bytes + h->map_size > cap) {
-      large_hdr_t *v = cache_evict_oldest();
-      st.cached--;
-      st.cached_bytes -= v->map_size;
-      st.unmaps++;
-      v->bnext = victims;
-      victims = v;
+      evict_oldest_locked(&victims);
     }
     cache_push(h);
     st.cached++;
@@ -291,11 +306,7 @@ static void large_free_impl(large_hdr_t *h) {
     st.unmaps++;
   }
   pthread_mutex_unlock(&large_lock);
-  while (victims) {
-    large_hdr_t *next = victims->bnext;
-    unmap_block(victims);
-    victims = next;
-  }
+  unmap_list(victims);
   if (!keep) unmap_block(h);
   else hak_decay_kick();
 }
@@ -305,20 +316,11 @@ static size_t large_decay(uint64_t now_ms, uint64_t age_ms) {
   large_hdr_t *victims = NULL;
   pthread_mutex_lock(&large_lock);
   while (lru_tail && now_ms - *(uint64_t *)user_of(lru_tail) >= age_ms) {
-    large_hdr_t *v = cache_evict_oldest();
-    st.cached--;
-    st.cached_bytes -= v->map_size;
-    st.unmaps++;
-    v->bnext = victims;
-    victims = v;
+    evict_oldest_locked(&victims);
   }
   size_t kept = (size_t)st.cached_bytes;
   pthread_mutex_unlock(&large_lock);
-  while (victims) {
-    large_hdr_t *next = victims->bnext;
-    unmap_block(victims);
-    victims = next;
-  }
+  unmap_list(victims);
   return kept;
 }
 HAK_DECAY_STEP(large_decay);
@@ -373,11 +375,7 @@ size_t large_trim(void) {
   size_t bytes = st.cached_bytes;
   st.cached = st.cached_bytes = 0;
   pthread_mutex_unlock(&large_lock);
-  while (list) {
-    large_hdr_t *next = list->bnext;
-    unmap_block(list);
-    list = next;
-  }
+  unmap_list(list);
   return bytes;
 }
 
