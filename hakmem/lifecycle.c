@@ -8,6 +8,7 @@
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
 #include "hakmem/large/large.h"
+#include "hakmem/os.h"
 #include "hakmem/pool/pool.h"
 #include "hakmem/timing.h"
 #include "hakmem/tiny/heap.h"
@@ -76,11 +77,18 @@ static void fork_child(void) {
   hak_decay_unlock();
 }
 
-static void stats_at_exit(void) { hak_stats_print(hak_cfg.stats == 2); }
+static void stats_at_exit(void) {
+  char buf[4096];
+  size_t n = hak_stats_format(buf, sizeof buf, hak_cfg.stats == 2);
+  hak_os_report_write(buf, n);
+}
 
 static void lifecycle_init(void) {
   pthread_atfork(fork_prepare, fork_parent, fork_child);
-  if (hak_cfg.stats) atexit(stats_at_exit);
+  if (hak_cfg.stats) {
+    hak_os_report_open();
+    atexit(stats_at_exit);
+  }
 #if HAKMEM_TIMING_BUILD
   if (hak_cfg.timing) atexit(hak_timing_print);
 #endif

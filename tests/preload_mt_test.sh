@@ -12,6 +12,9 @@ refills=$(echo "$stats" | sed -n 's/.*"tiny_refills":\([0-9]*\).*/\1/p')
 invalid=$(echo "$stats" | sed -n 's/.*"invalid_frees":\([0-9]*\).*/\1/p')
 [ -n "$refills" ] && [ "$refills" -gt 0 ] || { echo "HAKMEM did not serve the program"; exit 1; }
 [ "$invalid" = 0 ] || { echo "invalid frees reported"; exit 1; }
+# A program that closes fd 2 before exit still gets the report (on the copy taken at start).
+HAKMEM_STATS=json LD_PRELOAD="$PWD/$lib" "$prog" --close-stderr >/dev/null 2>"$TEST_TMPDIR/stats2"
+grep -q '^{"version"' "$TEST_TMPDIR/stats2" || { echo "exit report lost when the program closed stderr"; exit 1; }
 out=$("$linked")
 echo "linked: $out"
 [ "$out" = "preload_mt: ok" ]
