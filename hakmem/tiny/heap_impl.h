@@ -32,9 +32,10 @@ extern uint64_t dead_remote_pushes;
 // ---------------------------------------------------------------- slab.c (heap's lock held)
 
 // Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out its last
-// block); used and active grow by exactly the number returned.
-uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, void **out,
-                             void **tail_out);
+// block; with tail_out NULL, the whole free list when it holds at most `most`, without a
+// walk); used and active grow by exactly the number returned.
+uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, uint32_t most,
+                             void **out, void **tail_out);
 // Returns a chain of k blocks (head..tail, all of slab s) to the slab's free list.
 void heap_put_chain(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, void *head, void *tail, uint32_t k);
 // Assigns a new slab of class c (acquiring a SuperSlab when none has a free slab); NULL

@@ -15,7 +15,8 @@
 
 // Takes up to `want` blocks of class c from one slab of heap h (assigning a slab, and
 // acquiring a SuperSlab, when no slab of the class has free blocks).
-static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out, void **tail) {
+// `most` and a NULL tail as in heap_take_from_slab.
+static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, uint32_t most, void **out, void **tail) {
   superslab_t *ss = h->avail[c];
   if (!ss && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
     heap_drain_inbox(h);
@@ -31,23 +32,24 @@ static uint32_t heap_take(tiny_heap_t *h, unsigned c, uint32_t want, void **out,
   if (!s->free_count && atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
     heap_drain_inbox(h);
     ss = h->avail[c];
-    if (!ss) return heap_take(h, c, want, out, tail);
+    if (!ss) return heap_take(h, c, want, most, out, tail);
     s = &ss->slabs[__builtin_ctz(ss->nonempty[c])];
   }
-  return heap_take_from_slab(h, ss, s, want, out, tail);
+  return heap_take_from_slab(h, ss, s, want, most, out, tail);
 }
 
 // Batched page refill: a band class's refill may draw on as many slabs as its band says
 // (the mid tier: HAKMEM_MID_REFILL_BATCH) to gather `want` blocks; any other class's takes
 // what one slab has.
-static uint32_t heap_refill(tiny_heap_t *h, unsigned c, uint32_t want, void **out) {
+// Up to `most` blocks (the bin's room) when one slab's whole free list can be taken.
+static uint32_t heap_refill(tiny_heap_t *h, unsigned c, uint32_t want, uint32_t most, void **out) {
   void *tail;
-  uint32_t n = heap_take(h, c, want, out, &tail);
   const tiny_band_t *band = tiny_band_of(c);
   unsigned slabs = band ? band->refill_slabs() : 1;
+  uint32_t n = heap_take(h, c, want, most, out, slabs > 1 ? &tail : NULL);
   for (unsigned i = 1; i < slabs && n && n < want; i++) {
     void *more, *more_tail;
-    uint32_t k = heap_take(h, c, want - n, &more, &more_tail);
+    uint32_t k = heap_take(h, c, want - n, want - n, &more, &more_tail);
     if (!k) break;
     hak_next_set(tail, more);
     tail = more_tail;
@@ -69,8 +71,7 @@ static void *dead_alloc(unsigned c) {
   pthread_mutex_lock(&dead_lock);
   pthread_mutex_lock(&h->lock);
   heap_drain_inbox(h);
-  void *tail;
-  if (heap_take(h, c, 1, &p, &tail)) dead_refilled++;
+  if (heap_take(h, c, 1, 1, &p, NULL)) dead_refilled++;
   pthread_mutex_unlock(&h->lock);
   pthread_mutex_unlock(&dead_lock);
   if (p) tiny_mark_alloc(p, c);
@@ -136,7 +137,7 @@ void *tiny_alloc_slow(unsigned c) {
     }
     if (!n) {
       pthread_mutex_lock(&t->heap->lock);
-      n = heap_refill(t->heap, c, want, &chain);
+      n = heap_refill(t->heap, c, want, b->cap, &chain);
       if (n) {
         t->heap->refilled += n;
         t->heap->refills++;
