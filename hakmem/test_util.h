@@ -23,6 +23,23 @@ void InThread(F f) {
   t.join();
 }
 
+// Sets a HAKMEM_* knob (a field of hak_cfg) for one scope and restores it on every way out
+// of the scope, an ASSERT that returns early included: a knob left changed would leak into
+// the tests after it. Relaxed atomics, as the decay thread reads knobs while tests run.
+class KnobScope {
+ public:
+  KnobScope(long *knob, long value) : knob_(knob), old_(__atomic_load_n(knob, __ATOMIC_RELAXED)) {
+    __atomic_store_n(knob_, value, __ATOMIC_RELAXED);
+  }
+  ~KnobScope() { __atomic_store_n(knob_, old_, __ATOMIC_RELAXED); }
+  KnobScope(const KnobScope &) = delete;
+  KnobScope &operator=(const KnobScope &) = delete;
+
+ private:
+  long *knob_;
+  long old_;
+};
+
 }  // namespace hak_test
 
 #endif

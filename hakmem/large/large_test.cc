@@ -19,6 +19,7 @@
 namespace {
 
 using hak_test::InThread;
+using hak_test::KnobScope;
 using hak_test::Stats;
 
 const size_t kMiB = 1 << 20;
@@ -93,8 +94,7 @@ TEST(Large, SmallerCachedMappingIsGrown) {
 
 TEST(Large, CacheStaysUnderItsByteCap) {
   hak_trim(0);
-  long old = hak_cfg.large_cache_mb;
-  hak_cfg.large_cache_mb = 24;  // room for two 10 MiB blocks, not three
+  KnobScope cap(&hak_cfg.large_cache_mb, 24);  // room for two 10 MiB blocks, not three
   std::vector<void *> v;
   for (int i = 0; i < 6; i++) v.push_back(hak_malloc(10 * kMiB + (size_t)i * 2 * kMiB));
   for (void *p : v) hak_free(p);
@@ -102,7 +102,6 @@ TEST(Large, CacheStaysUnderItsByteCap) {
   EXPECT_LE(s.large_cached_bytes, 24 * kMiB);
   EXPECT_GT(s.large_cached, 0u);
   EXPECT_EQ(hak_check_integrity(), 0u);
-  hak_cfg.large_cache_mb = old;
   hak_trim(0);
 }
 
@@ -173,8 +172,7 @@ TEST(Large, DoubleAndInteriorFreesAreNamed) {
 // directly; the background thread runs the same steps), one reused sooner stays.
 TEST(Large, IdleCachedMappingsDecay) {
   hak_trim(0);
-  long old = __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED);
-  __atomic_store_n(&hak_cfg.decay_ms, 200, __ATOMIC_RELAXED);
+  KnobScope decay(&hak_cfg.decay_ms, 200);
   void *p = hak_malloc(LargeMin() + kMiB);
   ASSERT_NE(p, nullptr);
   hak_free(p);
@@ -187,7 +185,6 @@ TEST(Large, IdleCachedMappingsDecay) {
   EXPECT_EQ(s.large_cached, 0u) << "idle for longer than HAKMEM_DECAY_MS: unmapped";
   EXPECT_EQ(s.large_cached_bytes, 0u);
   EXPECT_EQ(hak_check_integrity(), 0u);
-  __atomic_store_n(&hak_cfg.decay_ms, old, __ATOMIC_RELAXED);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 namespace {
 
 using hak_test::InThread;
+using hak_test::KnobScope;
 using hak_test::Stats;
 
 // Sets a knob for the scope of a test.
@@ -182,8 +183,7 @@ uint64_t RefillsFor64Blocks() {
 // counters still balance.
 TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
   hak_trim(0);
-  long old = __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED);
-  __atomic_store_n(&hak_cfg.decay_ms, 100, __ATOMIC_RELAXED);
+  KnobScope decay(&hak_cfg.decay_ms, 100);
   std::vector<void *> blocks;
   InThread([&] { blocks = AllocN(2000, 16000); });
   InThread([&] {
@@ -196,7 +196,6 @@ TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
   EXPECT_EQ(s.mid_depot_blocks, 0u) << "idle bundles went back to their slabs";
   EXPECT_EQ(s.mid_depot_bytes, 0u);
   EXPECT_EQ(hak_check_integrity(), 0u);
-  __atomic_store_n(&hak_cfg.decay_ms, old, __ATOMIC_RELAXED);
 }
 
 TEST(MidRefill, BatchAndMinimumBundle) {

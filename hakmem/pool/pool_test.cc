@@ -15,6 +15,7 @@
 namespace {
 
 using hak_test::InThread;
+using hak_test::KnobScope;
 using hak_test::Stats;
 
 std::vector<std::string> g_msgs;
@@ -300,8 +301,7 @@ TEST(Pool, FreedBurstGoesBackToTheOsWhileTheProgramIsIdle) {
 // turn: churn of 64 KiB – 4 MiB blocks, every page written, well inside the decay time.
 TEST(Pool, ChurnWithinTheDecayTimeReleasesNothing) {
   // A decay time longer than the loop takes even under a sanitizer.
-  long old = __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED);
-  __atomic_store_n(&hak_cfg.decay_ms, 60000, __ATOMIC_RELAXED);
+  KnobScope decay(&hak_cfg.decay_ms, 60000);
   hak_trim(0);
   hak_stats_t s0 = Stats();
   std::vector<void *> ws(16, nullptr);
@@ -319,7 +319,6 @@ TEST(Pool, ChurnWithinTheDecayTimeReleasesNothing) {
   EXPECT_EQ(s1.pool_madvise_calls, s0.pool_madvise_calls) << "no span idle for the decay time, none released";
   for (void *p : ws) hak_free(p);
   EXPECT_EQ(hak_check_integrity(), 0u);
-  __atomic_store_n(&hak_cfg.decay_ms, old, __ATOMIC_RELAXED);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 namespace {
 
 using hak_test::InThread;
+using hak_test::KnobScope;
 using hak_test::Stats;
 
 uint64_t Rng(uint64_t &x) {
@@ -284,10 +285,8 @@ TEST(Tiny, TrimReleasesCachedSuperSlabs) {
 // Adaptive capacities (adapt.c): bursts of 256 blocks, longer than a 256 B class's cache,
 // make the bin grow until a burst fits, after which the bursts cost no refill and no flush;
 // a thread that only frees the class gives the growth back; a zero budget keeps it fixed.
-struct AdaptKnob {
-  long old = hak_cfg.tiny_adapt_bytes;
-  explicit AdaptKnob(long v) { hak_cfg.tiny_adapt_bytes = v; }
-  ~AdaptKnob() { hak_cfg.tiny_adapt_bytes = old; }
+struct AdaptKnob : KnobScope {
+  explicit AdaptKnob(long v) : KnobScope(&hak_cfg.tiny_adapt_bytes, v) {}
 };
 
 void Bursts(int rounds, std::vector<void *> &ws) {
