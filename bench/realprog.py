@@ -19,6 +19,7 @@ import argparse
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -267,4 +268,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        rc = main()
+    finally:
+        if TMP:
+            shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(rc)
