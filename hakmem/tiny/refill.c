@@ -137,7 +137,9 @@ void *tiny_alloc_slow(unsigned c) {
     }
     if (!n) {
       pthread_mutex_lock(&t->heap->lock);
-      n = heap_refill(t->heap, c, want, b->cap, &chain);
+      // Up to the bin's room when a slab's whole list fits it, unless batching is off
+      // (--//cfg:batch_refill=false: one block per refill, as that build promises).
+      n = heap_refill(t->heap, c, want, HAKMEM_BATCH_REFILL ? b->cap : want, &chain);
       if (n) {
         t->heap->refilled += n;
         t->heap->refills++;
