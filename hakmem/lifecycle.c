@@ -77,11 +77,7 @@ static void fork_child(void) {
   hak_decay_unlock();
 }
 
-static void stats_at_exit(void) {
-  char buf[4096];
-  size_t n = hak_stats_format(buf, sizeof buf, hak_cfg.stats == 2);
-  hak_os_report_write(buf, n);
-}
+static void stats_at_exit(void) { hak_stats_print(hak_cfg.stats == 2); }
 
 static void lifecycle_init(void) {
   pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -163,14 +163,16 @@ int hak_os_thread_alive(int tid) {
   return alive;
 }
 
-void hak_os_write_stderr(const char *s, size_t n) {
+static void write_all(int fd, const char *s, size_t n) {
   while (n > 0) {
-    ssize_t w = write(2, s, n);
+    ssize_t w = write(fd, s, n);
     if (w <= 0) return;
     s += w;
     n -= (size_t)w;
   }
 }
+
+void hak_os_write_stderr(const char *s, size_t n) { write_all(2, s, n); }
 
 static int report_fd = -1;
 static dev_t report_dev;
@@ -194,12 +196,7 @@ void hak_os_report_write(const char *s, size_t n) {
   int fd = 2;
   if (report_fd >= 0 && fstat(report_fd, &st) == 0 && st.st_dev == report_dev && st.st_ino == report_ino)
     fd = report_fd;
-  while (n > 0) {
-    ssize_t w = write(fd, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= (size_t)w;
-  }
+  write_all(fd, s, n);
 }
 
 void hak_os_abort(void) { abort(); }

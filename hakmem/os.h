@@ -49,7 +49,8 @@ void hak_os_write_stderr(const char *s, size_t n);
 // The exit report's channel: a close-on-exec copy of stderr taken at start-up, so a program
 // that closes fd 2 before exit (xz, sort and other coreutils do) still gets its report.
 // Writes there only while the copy still names the file it named when taken (a program
-// may have closed every fd and opened another in its place); falls back to fd 2.
+// may have closed every fd and opened another in its place); falls back to fd 2, which is
+// also all it does when no copy was taken (HAKMEM_STATS unset). hak_stats_print writes here.
 void hak_os_report_open(void);
 void hak_os_report_write(const char *s, size_t n);
 __attribute__((noreturn)) void hak_os_abort(void);

@@ -45,7 +45,7 @@ int hak_stats_get(hak_stats_t *out) {
 void hak_stats_print(int json) {
   char buf[4096];
   size_t n = hak_stats_format(buf, sizeof buf, json);
-  hak_os_write_stderr(buf, n);
+  hak_os_report_write(buf, n);  // fd 2, or its start-up copy (os.h)
 }
 
 size_t hak_stats_format(char *buf, size_t cap, int json) {
