@@ -87,16 +87,9 @@ int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size) {
   return q == p ? 0 : -1;
 }
 
-void *hak_os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align) {
-  // Reserve an aligned destination, then let the kernel move the pages there (no copy).
-  void *dst = hak_os_map_aligned(new_size, align);
-  if (!dst) return NULL;
+void *hak_os_move_to(void *p, size_t old_size, size_t new_size, void *dst) {
   void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-  if (q == MAP_FAILED) {
-    munmap(dst, new_size);
-    return NULL;
-  }
-  return q;
+  return q == MAP_FAILED ? NULL : q;
 }
 
 static size_t hak_os_proc_kb(const char *file, const char *key) {

@@ -28,8 +28,9 @@ uint64_t hak_os_now_ms(void);
 uint64_t hak_os_now_ns(void);
 // Try to resize a mapping in place; returns 0 on success.
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size);
-// Move a mapping to a fresh address aligned to `align`; returns the new base or NULL.
-void *hak_os_move_aligned(void *p, size_t old_size, size_t new_size, size_t align);
+// Move a mapping onto dst, a mapping of new_size the caller reserved (hak_os_map_aligned):
+// the pages move, nothing is copied. Returns dst, or NULL with both mappings unchanged.
+void *hak_os_move_to(void *p, size_t old_size, size_t new_size, void *dst);
 // Resident set size of this process in bytes (0 if unknown). Not for hot paths.
 size_t hak_os_rss_bytes(void);
 // Peak resident set size (VmHWM) in bytes (0 if unknown).

@@ -3,7 +3,7 @@
 
 #include "hakmem/os.h"
 
-// Read by every lookup whose 32 GiB region holds nothing of HAKMEM's; never written.
+// Read by every lookup whose 256 GiB region holds nothing of HAKMEM's; never written.
 static uint8_t reg_zero_leaf[HAK_REG_LEAF_ENTRIES];
 uint8_t *hak_reg_top[HAK_REG_TOP_ENTRIES] = {[0 ... HAK_REG_TOP_ENTRIES - 1] = reg_zero_leaf};
 
@@ -20,16 +20,24 @@ static uint8_t *reg_leaf(uintptr_t i) {
   return expected;
 }
 
+#define PER_LEAF_SHIFT (HAK_REG_LEAF_SHIFT - HAK_GRANULE_SHIFT)
+
+int hak_reg_reserve(const void *base, size_t size) {
+  uintptr_t g0 = (uintptr_t)base >> HAK_GRANULE_SHIFT;
+  uintptr_t g1 = ((uintptr_t)base + size + HAK_GRANULE - 1) >> HAK_GRANULE_SHIFT;
+  for (uintptr_t i = g0 >> PER_LEAF_SHIFT; i <= (g1 - 1) >> PER_LEAF_SHIFT; i++)
+    if (!reg_leaf(i)) return -1;
+  return 0;
+}
+
 int hak_reg_set(const void *base, size_t size, const void *head, unsigned head_kind, unsigned rest_kind) {
   uintptr_t g0 = (uintptr_t)base >> HAK_GRANULE_SHIFT;
   uintptr_t g1 = ((uintptr_t)base + size + HAK_GRANULE - 1) >> HAK_GRANULE_SHIFT;
   uintptr_t gh = (uintptr_t)head >> HAK_GRANULE_SHIFT;
-  const unsigned per_leaf_shift = HAK_REG_LEAF_SHIFT - HAK_GRANULE_SHIFT;
+  const unsigned per_leaf_shift = PER_LEAF_SHIFT;
   int clearing = head_kind == HAK_KIND_NONE && rest_kind == HAK_KIND_NONE;
   // Map every leaf the range needs before marking anything.
-  if (!clearing)
-    for (uintptr_t i = g0 >> per_leaf_shift; i <= (g1 - 1) >> per_leaf_shift; i++)
-      if (!reg_leaf(i)) return -1;
+  if (!clearing && hak_reg_reserve(base, size) != 0) return -1;
   for (uintptr_t g = g0; g < g1; g++) {
     uint8_t *leaf = __atomic_load_n(&hak_reg_top[g >> per_leaf_shift], __ATOMIC_ACQUIRE);
     if (leaf == reg_zero_leaf) continue;  // clearing a region that was never marked

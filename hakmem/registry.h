@@ -1,10 +1,13 @@
 // registry.h — "which HAKMEM structure owns this address?" in O(1), no syscalls.
 // A two-level byte map with one entry per 2 MiB granule of the 47-bit user address space:
-// a 4096-entry top table (one per 32 GiB) of pointers to 16 KiB leaves. Leaves are mapped
-// on first use; every top entry starts at a shared all-zero leaf, so a lookup is always two
-// loads and never a NULL test. A process using one or two 32 GiB regions pays 32 KiB of
-// table plus a leaf or two, instead of the 64 MiB a flat map reserves (which counted in
-// VmSize and against `ulimit -v`). Only the boxes that map memory write it.
+// a 512-entry top table (one per 256 GiB) of pointers to 128 KiB leaves. Leaves are mapped
+// on first use and only the pages of them that are written become resident (one 4 KiB page
+// covers 8 GiB); every top entry starts at a shared all-zero leaf, so a lookup is always
+// two loads and never a NULL test. The top table is initialised data: each entry is a
+// relocation the dynamic linker applies at load, and a 4096-entry table (32 GiB leaves)
+// cost 100 KiB of relocation records and 32 KiB of written data in every process, a sixth
+// of a small program's footprint. A flat map would reserve 64 MiB (counted in VmSize and
+// against `ulimit -v`). Only the boxes that map memory write it.
 #ifndef HAKMEM_REGISTRY_H
 #define HAKMEM_REGISTRY_H
 
@@ -20,7 +23,7 @@ extern "C" {
 #define HAK_GRANULE_SHIFT 21
 #define HAK_GRANULE ((size_t)1 << HAK_GRANULE_SHIFT)
 #define HAK_ADDR_BITS 47
-#define HAK_REG_LEAF_SHIFT 35  // one leaf per 32 GiB
+#define HAK_REG_LEAF_SHIFT 38  // one leaf per 256 GiB
 #define HAK_REG_LEAF_ENTRIES ((size_t)1 << (HAK_REG_LEAF_SHIFT - HAK_GRANULE_SHIFT))
 #define HAK_REG_TOP_ENTRIES ((size_t)1 << (HAK_ADDR_BITS - HAK_REG_LEAF_SHIFT))
 
@@ -62,6 +65,9 @@ HAK_INLINE unsigned hak_reg_kind(const void *p) {
 // leaf could not be mapped (nothing is marked then).
 int hak_reg_set(const void *base, size_t size, const void *head, unsigned head_kind, unsigned rest_kind);
 void hak_reg_clear(const void *base, size_t size);
+// Maps every leaf [base, base+size) needs without marking anything, so that a later
+// hak_reg_set of that range cannot fail. Returns -1 when a leaf could not be mapped.
+int hak_reg_reserve(const void *base, size_t size);
 
 #ifdef __cplusplus
 }

@@ -104,6 +104,47 @@ static int publish(large_hdr_t *h) {
   return hak_reg_set(h->base, h->map_size, user_of(h), HAK_KIND_LARGE, HAK_KIND_LARGE_TAIL);
 }
 
+// The cache bucket of a mapping of map_size bytes (its page count), or UINT32_MAX.
+static uint32_t bucket_of(size_t map_size) {
+  return map_size / HAK_OS_PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / HAK_OS_PAGE) : UINT32_MAX;
+}
+
+// Resizes block h's mapping (header at its base) to map_size bytes: in place when the
+// address space allows, else by moving its pages to a fresh granule-aligned place (mremap:
+// nothing is copied, pages the program touched are not faulted again). h belongs to the
+// caller (live, or just taken from the cache) and is registered. Returns the header at its
+// new place, registered for the new extent; or NULL with h unchanged, still mapped and
+// registered. The registry leaves of the new extent are mapped before anything changes,
+// so the publish after the move cannot fail: the data never sits where free() would not
+// find it.
+static large_hdr_t *remap_block(large_hdr_t *h, size_t map_size) {
+  uint8_t *base = h->base;
+  size_t old = h->map_size;
+  if (hak_reg_reserve(base, map_size > old ? map_size : old) != 0) return NULL;
+  // Clear before the mapping changes: once part of the old range is unmapped (a shrunk
+  // tail, or the old place after a move) another thread may map a block there and
+  // register it, and a late clear would erase that block's entries.
+  hak_reg_clear(base, old);
+  if (hak_os_resize_inplace(base, old, map_size) != 0) {
+    uint8_t *dst = map_size > old ? hak_os_map_aligned(map_size, HAK_GRANULE) : NULL;
+    uint8_t *nb = NULL;
+    if (dst && hak_reg_reserve(dst, map_size) == 0) nb = hak_os_move_to(base, old, map_size, dst);
+    if (!nb) {
+      if (dst) hak_os_unmap(dst, map_size);
+      publish(h);  // the range it had: its leaves exist
+      return NULL;
+    }
+    base = nb;
+    h = (large_hdr_t *)base;
+    h->base = base;
+    h->seal = hdr_seal(h);
+  }
+  h->map_size = map_size;
+  h->bucket = bucket_of(map_size);
+  publish(h);  // leaves reserved above: cannot fail
+  return h;
+}
+
 static void *large_alloc_impl(size_t size, size_t align, int *fresh);
 void *large_alloc(size_t size, size_t align, int *fresh) {
   HAK_TIME_START(t0);
@@ -116,7 +157,7 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   if (size == 0) size = 1;  // the user pointer's granule must lie inside the mapping
   if (size > LARGE_MAX_REQUEST - offset) return NULL;
   size_t map_size = HAK_ALIGN_UP(offset + size, HAK_OS_PAGE);
-  uint32_t bucket = (offset == LARGE_HDR && map_size / HAK_OS_PAGE <= LARGE_BUCKETS) ? (uint32_t)(map_size / HAK_OS_PAGE) : UINT32_MAX;
+  uint32_t bucket = offset == LARGE_HDR ? bucket_of(map_size) : UINT32_MAX;
   large_hdr_t *h = NULL;
   if (bucket != UINT32_MAX) {
     pthread_mutex_lock(&large_lock);
@@ -138,47 +179,14 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
     }
     pthread_mutex_unlock(&large_lock);
     // Shrinking keeps the pages the program already touched (no page faults for them) and
-    // returns the tail to the OS: one mremap instead of mmap + munmap + faults.
-    if (h && trim) {
-      // Registry first: once the tail is unmapped another thread may map a block there and
-      // register it, and a late clear would erase that block's entry.
-      hak_reg_clear(h->base, h->map_size);
-      if (hak_os_resize_inplace(h->base, h->map_size, map_size) == 0) {
-        h->map_size = map_size;
-        h->bucket = bucket;
-        publish(h);
-      } else {
-        publish(h);
-        unmap_block(h);
-        h = NULL;
-      }
-    }
-    // Growing moves the pages the program already touched (mremap: no page faults for
-    // them) and maps only the difference: a program cycling through sizes that keep
-    // growing (or random sizes, with the cache holding smaller ones) faults in the growth,
-    // not the whole block. In place when the address space after it is free.
-    if (h && grow) {
-      hak_reg_clear(h->base, h->map_size);
-      uint8_t *base = h->base;
-      if (hak_os_resize_inplace(base, h->map_size, map_size) != 0) {
-        base = hak_os_move_aligned(base, h->map_size, map_size, HAK_GRANULE);
-        if (!base) {  // keep the old mapping out of the cache: unmapped below
-          publish(h);
-          unmap_block(h);
-          h = NULL;
-        }
-      }
-      if (h) {
-        h = (large_hdr_t *)base;
-        h->base = base;
-        h->seal = hdr_seal(h);
-        h->map_size = map_size;
-        h->bucket = bucket;
-        if (publish(h) != 0) {
-          hak_os_unmap(base, map_size);
-          h = NULL;
-        }
-      }
+    // returns the tail to the OS: one mremap instead of mmap + munmap + faults. Growing
+    // moves the touched pages (mremap) and maps only the difference: a program cycling
+    // through sizes that keep growing (or random sizes, with the cache holding smaller
+    // ones) faults in the growth, not the whole block.
+    if (h && (trim || grow)) {
+      large_hdr_t *r = remap_block(h, map_size);
+      if (!r) unmap_block(h);  // keep the old mapping out of the cache
+      h = r;
     }
     if (!h && (trim || grow)) {  // the cached mapping was unmapped instead
       pthread_mutex_lock(&large_lock);
@@ -331,34 +339,19 @@ void *large_realloc(large_hdr_t *h, size_t size) {
   size_t map_size = HAK_ALIGN_UP(offset + size, HAK_OS_PAGE);
   if (map_size == h->map_size) return user_of(h);
   size_t old = h->map_size;
-  uint8_t *base = h->base;
-  // Shrinking frees the tail at once: clear its registry entries before, never after.
-  if (map_size < old) hak_reg_clear(base, old);
-  if (hak_os_resize_inplace(base, old, map_size) != 0) {
-    if (map_size < old) {
-      publish(h);
-      return NULL;
-    }
-    hak_reg_clear(base, old);
-    uint8_t *nb = hak_os_move_aligned(base, old, map_size, HAK_GRANULE);
-    if (!nb) {
-      publish(h);
-      return NULL;
-    }
-    base = nb;
-    h = (large_hdr_t *)base;
-    h->base = base;
-    h->seal = hdr_seal(h);
-  } else if (map_size > old) {
-    hak_reg_clear(base, map_size);
-  }
-  h->map_size = map_size;
-  h->bucket = map_size / HAK_OS_PAGE <= LARGE_BUCKETS ? (uint32_t)(map_size / HAK_OS_PAGE) : UINT32_MAX;
-  publish(h);
+  h = remap_block(h, map_size);
+  if (!h) return NULL;
   pthread_mutex_lock(&large_lock);
   st.live_bytes = st.live_bytes - old + map_size;
   pthread_mutex_unlock(&large_lock);
   return user_of(h);
+}
+
+int large_may_adopt(void) {
+  pthread_mutex_lock(&large_lock);
+  int ok = st.live < LARGE_ADOPT_MAX;
+  pthread_mutex_unlock(&large_lock);
+  return ok;
 }
 
 size_t large_trim(void) {

@@ -122,6 +122,58 @@ TEST(Large, ReallocMovesPagesAndKeepsContents) {
   EXPECT_EQ(hak_check_integrity(), 0u);
 }
 
+// A page-heap block whose next pages are taken moves to a mapping of its own when it must
+// grow; from then on it grows and shrinks by mremap (no new block, no copy), and only a
+// request the slab engine serves moves it out again.
+TEST(Large, PageHeapBlockThatMustMoveToGrowBecomesAMapping) {
+  const size_t n = 100 * 1024 + 3 * 4096;
+  std::vector<void *> keep;
+  uint8_t *a = nullptr;
+  for (int i = 0; i < 16 && !a; i++) {  // a pair whose second block starts where the first ends
+    uint8_t *x = (uint8_t *)hak_malloc(n), *y = (uint8_t *)hak_malloc(n);
+    ASSERT_NE(x, nullptr);
+    ASSERT_NE(y, nullptr);
+    keep.push_back(y);
+    if (y == x + hak_usable_size(x)) a = x;
+    else keep.push_back(x);
+  }
+  ASSERT_NE(a, nullptr) << "no two consecutive page-heap blocks were adjacent";
+  for (size_t i = 0; i < n; i++) a[i] = (uint8_t)(i * 13);
+  large_stats_t l0;
+  large_stats_get(&l0);
+  uint8_t *b = (uint8_t *)hak_realloc(a, 3 * n);
+  ASSERT_NE(b, nullptr);
+  large_stats_t l1;
+  large_stats_get(&l1);
+  EXPECT_EQ(l1.allocs, l0.allocs + 1) << "the grown block is not a mapping";
+  EXPECT_EQ(l1.live, l0.live + 1);
+  for (size_t i = 0; i < n; i++) ASSERT_EQ(b[i], (uint8_t)(i * 13)) << i;
+  // Growing by a lot and shrinking again: the same block, resized, contents kept.
+  uint8_t *c = (uint8_t *)hak_realloc(b, 40 * n);
+  ASSERT_NE(c, nullptr);
+  c[40 * n - 1] = 7;
+  uint8_t *d = (uint8_t *)hak_realloc(c, n / 2 + 70000);
+  ASSERT_NE(d, nullptr);
+  large_stats_t l2;
+  large_stats_get(&l2);
+  EXPECT_EQ(l2.allocs, l1.allocs) << "a mapping's realloc made a new block";
+  EXPECT_EQ(l2.live, l1.live);
+  EXPECT_GE(hak_usable_size(d), n / 2 + 70000);
+  EXPECT_LT(hak_usable_size(d), n / 2 + 70000 + 4096);  // the tail went back
+  for (size_t i = 0; i < n; i++) ASSERT_EQ(d[i], (uint8_t)(i * 13)) << i;  // n < n / 2 + 70000
+  // Down to a slab-engine size: a small block again.
+  uint8_t *e = (uint8_t *)hak_realloc(d, 1000);
+  ASSERT_NE(e, nullptr);
+  for (size_t i = 0; i < 1000; i++) ASSERT_EQ(e[i], (uint8_t)(i * 13)) << i;
+  large_stats_t l3;
+  large_stats_get(&l3);
+  EXPECT_EQ(l3.live, l0.live);
+  hak_free(e);
+  for (void *p : keep) hak_free(p);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+}
+
 TEST(Large, CrossThreadFreesReturnEverything) {
   hak_trim(0);
   hak_stats_t s0 = Stats();
