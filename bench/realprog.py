@@ -179,11 +179,20 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="")
     ap.add_argument("--repo", default=os.getcwd())
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="comma-separated peers to run (default: all installed); empty for none")
     ap.add_argument("extra", nargs="*", help="NAME=LIB to add another allocator")
     a = ap.parse_args()
 
     allocs = [("glibc", None)]
+    wanted = [p for p in a.peers.split(",") if p]
+    for p in wanted:
+        if p not in PEERS:
+            print("realprog: unknown peer %s (known: %s)" % (p, ",".join(PEERS)), file=sys.stderr)
+            return 2
     for name, path in PEERS.items():
+        if name not in wanted:
+            continue
         if os.path.exists(path):
             allocs.append((name, path))
         else:

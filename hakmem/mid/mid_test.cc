@@ -202,6 +202,7 @@ TEST(MidRefill, BatchAndMinimumBundle) {
   if (hak_cfg.learn) GTEST_SKIP() << "HAKMEM_LEARN=1: the learner chooses refill sizes";
   hak_trim(0);
   Knob off(&hak_cfg.mid_depot_bytes, 0);
+  Knob full(&hak_cfg.tiny_slow_start, 0);  // full batches from the first refill
   Knob eight(&hak_cfg.mid_min_bundle, 8);  // 8 blocks per refill with or without --//cfg:batch_refill
   {
     Knob one(&hak_cfg.mid_refill_batch, 1);

@@ -70,9 +70,12 @@ typedef struct tiny_adapt {
   uint16_t base[TINY_NCLASS];    // the capacity the thread started with (the target)
   uint8_t refilled[TINY_NCLASS];  // refilled since the capacity last shrank
   uint8_t dry[TINY_NCLASS];       // overflows in a row without a refill
+  uint8_t starts[TINY_NCLASS];    // slow start: refills so far, TINY_SLOW_START_DONE once full size
   uint64_t grown_bytes;           // capacity above the targets, in bytes, all classes
   uint32_t grows, shrinks;        // events (tests, stats)
 } tiny_adapt_t;
+
+#define TINY_SLOW_START_DONE 255
 
 #define TINY_GATE_CAP UINT32_MAX
 

@@ -105,6 +105,26 @@ static uint32_t band_refill(const tiny_band_t *band, tiny_tls_t *t, unsigned c, 
 }
 
 
+// Slow start (HAKMEM_TINY_SLOW_START): the first refill of a class in a thread carves
+// about a page of blocks (one block of a class a page or wider), the next twice that, and
+// so on up to `want`. Carving writes each block's header and link, so a batch is resident
+// at once, and a program or thread that uses a class for a few blocks would pay for the
+// whole batch: 8 blocks of a 5 KiB class, 32 of a 10 KiB one. A hot class reaches full
+// batches after a few refills. Blocks a slab already holds free (resident) are still
+// taken whole.
+static uint32_t slow_start(tiny_tls_t *t, unsigned c, uint32_t want) {
+  uint8_t k = t->adapt.starts[c];
+  if (k == TINY_SLOW_START_DONE) return want;
+  uint64_t lim = ((uint64_t)HAK_OS_PAGE << k) / tiny_class_stride[c];
+  if (lim < (1u << k)) lim = 1u << k;
+  if (lim >= want || !hak_cfg.tiny_slow_start) {
+    t->adapt.starts[c] = TINY_SLOW_START_DONE;
+    return want;
+  }
+  t->adapt.starts[c] = (uint8_t)(k + 1);
+  return (uint32_t)lim;
+}
+
 void *tiny_alloc_slow(unsigned c) {
   if (HAK_UNLIKELY(tiny_state != TINY_THREAD_ACTIVE)) {
     if (tiny_state == TINY_THREAD_DEAD || heap_thread_init() != 0) return dead_alloc(c);
@@ -136,10 +156,11 @@ void *tiny_alloc_slow(unsigned c) {
       n = band_refill(band, t, c, want, &chain);
     }
     if (!n) {
+      uint32_t carve = slow_start(t, c, want);
       pthread_mutex_lock(&t->heap->lock);
       // Up to the bin's room when a slab's whole list fits it, unless batching is off
       // (--//cfg:batch_refill=false: one block per refill, as that build promises).
-      n = heap_refill(t->heap, c, want, HAKMEM_BATCH_REFILL ? b->cap : want, &chain);
+      n = heap_refill(t->heap, c, carve, HAKMEM_BATCH_REFILL ? b->cap : carve, &chain);
       if (n) {
         t->heap->refilled += n;
         t->heap->refills++;
