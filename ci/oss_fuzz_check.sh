@@ -15,6 +15,26 @@ common="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MODE_UNSA
 ubsan_checks=array-bounds,bool,builtin,enum,float-divide-by-zero,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unreachable,vla-bound
 fail=0
 root=$(mktemp -d /tmp/hakmem-ossfuzz.XXXXXX)
+# Crashing inputs outlive the run here (the CI log keeps only a step's tail).
+keep=${OSS_FUZZ_ARTIFACTS:-${CI_LOG_DIR:-/tmp}/oss-fuzz-artifacts}
+
+# A failed run: the fuzzer's own error lines (its corpus makes HAKMEM print expected
+# "hakmem: free(...)" reports by the hundred, so those are left out), the end of its log,
+# and the input that crashed it, copied to $keep and, when small, printed as base64.
+report_failure() {
+  local san=$1 name=$2 log=$3 a
+  echo "$san $name: FAILED on its corpus (log: $(wc -l <"$log") lines)"
+  grep -E "==[0-9]+==ERROR|ERROR: libFuzzer|runtime error|WARNING: MemorySanitizer|deadly signal|SUMMARY:|Test unit written|^    #[0-9]+ " "$log" |
+    grep -v "^hakmem: " | head -40
+  echo "--- last lines of the log, without HAKMEM's expected reports:"
+  grep -v "^hakmem: " "$log" | tail -15
+  mkdir -p "$keep"
+  for a in "$root/$san-$name-"*; do
+    [ -f "$a" ] || continue
+    cp "$a" "$keep/" && echo "crashing input kept: $keep/$(basename "$a") ($(stat -c %s "$a") bytes)"
+    [ "$(stat -c %s "$a")" -le 4096 ] && { echo "base64:"; base64 -w 100 "$a"; }
+  done
+}
 trap 'rm -rf "$root"' EXIT
 for san in "${sans[@]}"; do
   case $san in
@@ -49,7 +69,7 @@ for san in "${sans[@]}"; do
          "${dict[@]}" "$corpus" >"$log" 2>&1 && grep -q '^Done' "$log" && grep -q 'INITED' "$log"; then
       echo "$san $name: $seeds seeds, $(grep -oE 'INITED cov: [0-9]+' "$log" | head -1), $(grep -E '^Done' "$log")"
     else
-      echo "$san $name: FAILED on its corpus"; grep -A25 -E "ERROR|runtime error|WARNING: MemorySanitizer|hakmem:" "$log" | head -40; fail=1
+      report_failure "$san" "$name" "$log"; fail=1
     fi
   done
   [ "$built" -ge 6 ] || { echo "$san: only $built fuzzers built (want every fuzz/*_fuzzer.c)"; fail=1; }
