@@ -23,13 +23,6 @@ using hak_test::InThread;
 using hak_test::KnobScope;
 using hak_test::Stats;
 
-// Sets a knob for the scope of a test.
-struct Knob {
-  long *v, old;
-  Knob(long *var, long value) : v(var), old(*var) { *v = value; }
-  ~Knob() { *v = old; }
-};
-
 std::vector<void *> AllocN(size_t n, size_t size) {
   std::vector<void *> v;
   for (size_t i = 0; i < n; i++) {
@@ -76,7 +69,7 @@ TEST(Depot, ConsumerBundlesFeedTheProducer) {
 
 TEST(Depot, BudgetBoundsWhatItHolds) {
   hak_trim(0);
-  Knob budget(&hak_cfg.mid_depot_bytes, 256 * 1024);
+  KnobScope budget(&hak_cfg.mid_depot_bytes, 256 * 1024);
   hak_stats_t before = Stats();
   std::vector<void *> blocks;
   InThread([&] { blocks = AllocN(1000, 20000); });
@@ -93,7 +86,7 @@ TEST(Depot, BudgetBoundsWhatItHolds) {
 
 TEST(Depot, OffMeansSlabsOnly) {
   hak_trim(0);
-  Knob off(&hak_cfg.mid_depot_bytes, 0);
+  KnobScope off(&hak_cfg.mid_depot_bytes, 0);
   hak_stats_t before = Stats();
   std::vector<void *> blocks;
   // The producer stays alive while the consumer frees, so the blocks are remote to it.
@@ -201,20 +194,20 @@ TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
 TEST(MidRefill, BatchAndMinimumBundle) {
   if (hak_cfg.learn) GTEST_SKIP() << "HAKMEM_LEARN=1: the learner chooses refill sizes";
   hak_trim(0);
-  Knob off(&hak_cfg.mid_depot_bytes, 0);
-  Knob full(&hak_cfg.tiny_slow_start, 0);  // full batches from the first refill
-  Knob eight(&hak_cfg.mid_min_bundle, 8);  // 8 blocks per refill with or without --//cfg:batch_refill
+  KnobScope off(&hak_cfg.mid_depot_bytes, 0);
+  KnobScope full(&hak_cfg.tiny_slow_start, 0);  // full batches from the first refill
+  KnobScope eight(&hak_cfg.mid_min_bundle, 8);  // 8 blocks per refill with or without --//cfg:batch_refill
   {
-    Knob one(&hak_cfg.mid_refill_batch, 1);
+    KnobScope one(&hak_cfg.mid_refill_batch, 1);
     EXPECT_EQ(RefillsFor64Blocks(), 10u);
   }
   {
-    Knob two(&hak_cfg.mid_refill_batch, 2);
+    KnobScope two(&hak_cfg.mid_refill_batch, 2);
     EXPECT_EQ(RefillsFor64Blocks(), 8u);
   }
   {
-    Knob three(&hak_cfg.mid_refill_batch, 3);
-    Knob bundle(&hak_cfg.mid_min_bundle, 12);  // 12 blocks per refill from up to 3 slabs
+    KnobScope three(&hak_cfg.mid_refill_batch, 3);
+    KnobScope bundle(&hak_cfg.mid_min_bundle, 12);  // 12 blocks per refill from up to 3 slabs
     EXPECT_EQ(RefillsFor64Blocks(), 6u);
   }
   EXPECT_EQ(hak_check_integrity(), 0u);
@@ -270,7 +263,7 @@ TEST(MidArena, GrowsExponentiallyAndIsReleasedAtExit) {
   EXPECT_EQ(Stats().mid_arena_reserved_bytes, before.mid_arena_reserved_bytes);
   EXPECT_EQ(hak_check_integrity(), 0u);
   {
-    Knob no_arena(&hak_cfg.arena_growth_levels, 0);
+    KnobScope no_arena(&hak_cfg.arena_growth_levels, 0);
     hak_stats_t b2 = Stats();
     InThread([] {
       std::vector<void *> v = AllocN(100, 32000);
