@@ -4,11 +4,9 @@
 # under glibc, mimalloc, jemalloc, tcmalloc and HAKMEM (LD_PRELOAD): median wall time and
 # peak RSS, geomeans against glibc. Checks first that HAKMEM served every workload.
 set -euo pipefail
-WS="${BUILD_WORKSPACE_DIRECTORY:?run me with ./bazelw run //bench:realprog}"
-cd "$WS"
-HAKMEM_EXTRA_PKGS="python3 perl sqlite3 gcc libc6-dev git nodejs xz-utils coreutils time libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4" ./bazelw --install-only
-./bazelw build --config=opt //hakmem:libhakmem.so //bench:bench_thread_churn 2>&1 | grep -E "ERROR|error:" && exit 1
-BIN="$(./bazelw info --config=opt bazel-bin 2>/dev/null)"
+source "${BUILD_WORKSPACE_DIRECTORY:?run me with ./bazelw run //bench:realprog}/bench/prelude.sh"
+bench_prelude realprog "python3 perl sqlite3 gcc libc6-dev git nodejs xz-utils coreutils time libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4" \
+  //hakmem:libhakmem.so //bench:bench_thread_churn
 # Copies: bazel-bin moves with the next build's config.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
