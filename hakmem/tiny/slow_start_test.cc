@@ -33,6 +33,7 @@ uint64_t CachedAfterFirstMalloc(size_t size) {
 
 TEST(SlowStart, FirstRefillCarvesAPageThenDoubles) {
   if (hak_cfg.learn) GTEST_SKIP() << "HAKMEM_LEARN=1: the learner chooses refill sizes";
+  if (!HAKMEM_BATCH_REFILL) GTEST_SKIP() << "--//cfg:batch_refill=false: one block per refill";
   KnobScope on(&hak_cfg.tiny_slow_start, 1);
   // One 4 KiB block instead of a batch of 8; 36 of the 112 B class instead of 73.
   EXPECT_EQ(CachedAfterFirstMalloc(4000), 0u);
