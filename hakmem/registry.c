@@ -22,24 +22,27 @@ static uint8_t *reg_leaf(uintptr_t i) {
 
 #define PER_LEAF_SHIFT (HAK_REG_LEAF_SHIFT - HAK_GRANULE_SHIFT)
 
+// The granules [g0, g1) that [base, base+size) touches.
+static uintptr_t granule_first(const void *base) { return (uintptr_t)base >> HAK_GRANULE_SHIFT; }
+static uintptr_t granule_end(const void *base, size_t size) {
+  return ((uintptr_t)base + size + HAK_GRANULE - 1) >> HAK_GRANULE_SHIFT;
+}
+
 int hak_reg_reserve(const void *base, size_t size) {
-  uintptr_t g0 = (uintptr_t)base >> HAK_GRANULE_SHIFT;
-  uintptr_t g1 = ((uintptr_t)base + size + HAK_GRANULE - 1) >> HAK_GRANULE_SHIFT;
+  uintptr_t g0 = granule_first(base), g1 = granule_end(base, size);
   for (uintptr_t i = g0 >> PER_LEAF_SHIFT; i <= (g1 - 1) >> PER_LEAF_SHIFT; i++)
     if (!reg_leaf(i)) return -1;
   return 0;
 }
 
 int hak_reg_set(const void *base, size_t size, const void *head, unsigned head_kind, unsigned rest_kind) {
-  uintptr_t g0 = (uintptr_t)base >> HAK_GRANULE_SHIFT;
-  uintptr_t g1 = ((uintptr_t)base + size + HAK_GRANULE - 1) >> HAK_GRANULE_SHIFT;
-  uintptr_t gh = (uintptr_t)head >> HAK_GRANULE_SHIFT;
-  const unsigned per_leaf_shift = PER_LEAF_SHIFT;
+  uintptr_t g0 = granule_first(base), g1 = granule_end(base, size);
+  uintptr_t gh = granule_first(head);
   int clearing = head_kind == HAK_KIND_NONE && rest_kind == HAK_KIND_NONE;
   // Map every leaf the range needs before marking anything.
   if (!clearing && hak_reg_reserve(base, size) != 0) return -1;
   for (uintptr_t g = g0; g < g1; g++) {
-    uint8_t *leaf = __atomic_load_n(&hak_reg_top[g >> per_leaf_shift], __ATOMIC_ACQUIRE);
+    uint8_t *leaf = __atomic_load_n(&hak_reg_top[g >> PER_LEAF_SHIFT], __ATOMIC_ACQUIRE);
     if (leaf == reg_zero_leaf) continue;  // clearing a region that was never marked
     HAK_STORE_RELAXED(&leaf[g & (HAK_REG_LEAF_ENTRIES - 1)], (uint8_t)(g == gh ? head_kind : rest_kind));
   }
