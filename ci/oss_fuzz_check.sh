@@ -22,7 +22,7 @@ keep=${OSS_FUZZ_ARTIFACTS:-${CI_LOG_DIR:-/tmp}/oss-fuzz-artifacts}
 # "hakmem: free(...)" reports by the hundred, so those are left out), the end of its log,
 # and the input that crashed it, copied to $keep and, when small, printed as base64.
 report_failure() {
-  local san=$1 name=$2 log=$3 a
+  local san=$1 name=$2 log=$3 a size
   echo "$san $name: FAILED on its corpus (log: $(wc -l <"$log") lines)"
   grep -E "==[0-9]+==ERROR|ERROR: libFuzzer|runtime error|WARNING: MemorySanitizer|deadly signal|SUMMARY:|Test unit written|^    #[0-9]+ " "$log" |
     grep -v "^hakmem: " | head -40
@@ -31,8 +31,9 @@ report_failure() {
   mkdir -p "$keep"
   for a in "$root/$san-$name-"*; do
     [ -f "$a" ] || continue
-    cp "$a" "$keep/" && echo "crashing input kept: $keep/$(basename "$a") ($(stat -c %s "$a") bytes)"
-    [ "$(stat -c %s "$a")" -le 4096 ] && { echo "base64:"; base64 -w 100 "$a"; }
+    size=$(stat -c %s "$a")
+    cp "$a" "$keep/" && echo "crashing input kept: $keep/$(basename "$a") ($size bytes)"
+    [ "$size" -le 4096 ] && { echo "base64:"; base64 -w 100 "$a"; }
   done
 }
 trap 'rm -rf "$root"' EXIT
