@@ -1,7 +1,8 @@
 // track.h — sanitizer visibility of HAKMEM-managed blocks. Under ASan a free block is
 // poisoned and a live one unpoisoned, so a use-after-free inside HAKMEM memory is
 // reported; under MSan a new block is marked uninitialised. Free-list links are read and
-// written only through hak_next_get/set (and a bundle's length through hak_aux_get/set),
+// written only through hak_next_get/set (a bundle's length through hak_aux_get/set, a free-list
+// run's through hak_aux32_get/set: 4 bytes, as the smallest block has 15),
 // which ASan does not check. Compiles to plain
 // loads/stores otherwise.
 #ifndef HAKMEM_TRACK_H
@@ -37,6 +38,19 @@ static inline void hak_aux_set(void *b, uintptr_t v) {
   *w = v;
   VALGRIND_MAKE_MEM_NOACCESS(w, sizeof *w);
 }
+static inline uint32_t hak_aux32_get(void *b) {
+  uint32_t *w = (uint32_t *)b + 2;
+  VALGRIND_MAKE_MEM_DEFINED(w, sizeof *w);
+  uint32_t v = *w;
+  VALGRIND_MAKE_MEM_NOACCESS(w, sizeof *w);
+  return v;
+}
+static inline void hak_aux32_set(void *b, uint32_t v) {
+  uint32_t *w = (uint32_t *)b + 2;
+  VALGRIND_MAKE_MEM_UNDEFINED(w, sizeof *w);
+  *w = v;
+  VALGRIND_MAKE_MEM_NOACCESS(w, sizeof *w);
+}
 #define HAK_TRACK_ALLOC(p, n) VALGRIND_MALLOCLIKE_BLOCK((p), (n), 0, 0)
 #define HAK_TRACK_FREE(p, n) VALGRIND_FREELIKE_BLOCK((p), 0)
 #define HAK_TRACK_CARVE(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
@@ -49,6 +63,8 @@ __attribute__((no_sanitize("address"))) static inline void *hak_next_get(void *b
 __attribute__((no_sanitize("address"))) static inline void hak_next_set(void *b, void *n) { *(void **)b = n; }
 __attribute__((no_sanitize("address"))) static inline uintptr_t hak_aux_get(void *b) { return ((uintptr_t *)b)[1]; }
 __attribute__((no_sanitize("address"))) static inline void hak_aux_set(void *b, uintptr_t v) { ((uintptr_t *)b)[1] = v; }
+__attribute__((no_sanitize("address"))) static inline uint32_t hak_aux32_get(void *b) { return ((uint32_t *)b)[2]; }
+__attribute__((no_sanitize("address"))) static inline void hak_aux32_set(void *b, uint32_t v) { ((uint32_t *)b)[2] = v; }
 #define HAK_TRACK_ALLOC(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 // Poison whole 8-byte granules only: the byte after a block is the next block's header,
 // which must stay addressable, and ASan cannot poison a granule prefix.
@@ -64,6 +80,8 @@ HAK_INLINE void *hak_next_get(void *b) { return *(void **)b; }
 HAK_INLINE void hak_next_set(void *b, void *n) { *(void **)b = n; }
 HAK_INLINE uintptr_t hak_aux_get(void *b) { return ((uintptr_t *)b)[1]; }
 HAK_INLINE void hak_aux_set(void *b, uintptr_t v) { ((uintptr_t *)b)[1] = v; }
+HAK_INLINE uint32_t hak_aux32_get(void *b) { return ((uint32_t *)b)[2]; }
+HAK_INLINE void hak_aux32_set(void *b, uint32_t v) { ((uint32_t *)b)[2] = v; }
 #if defined(HAK_MSAN)
 #include <sanitizer/msan_interface.h>
 #define HAK_TRACK_ALLOC(p, n) __msan_allocated_memory((p), (n))

@@ -80,11 +80,28 @@ static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
   if ((unsigned)s->used + s->free_count != s->carved)
     FAIL(x, "integrity: slab %u of SuperSlab %p (class %u): used %u + free %u expected == carved %u", i, (void *)ss, s->cls,
          s->used, s->free_count, s->carved);
-  unsigned n = 0;
-  for (void *b = s->free; b && n <= s->capacity; b = hak_next_get(b), n++) check_free_block(x, "free list", ss, s, b);
+  // The list, and its runs (superslab.h): the top one as the slab describes it, each one
+  // below as its first block does; each must end at the block its description names.
+  unsigned n = 0, run_left = s->top_n, runs_ok = 1;
+  void *run_tail = s->top_tail;
+  for (void *b = s->free; b && n <= s->capacity; b = hak_next_get(b), n++) {
+    check_free_block(x, "free list", ss, s, b);
+    if (!run_left) {  // b begins a run below the top
+      uint32_t w = hak_aux32_get(b);
+      run_left = slab_run_len(w);
+      run_tail = slab_run_tail(s, w);
+    }
+    if (!run_left || (--run_left == 0) != (b == run_tail)) runs_ok = 0;
+  }
   if (n != s->free_count)
     FAIL(x, "integrity: slab %u of SuperSlab %p: free list length expected %u (free_count), actual %u", i, (void *)ss,
          s->free_count, n);
+  else if (!s->free != !s->top_n)
+    FAIL(x, "integrity: slab %u of SuperSlab %p: top run of %u blocks on a list %s", i, (void *)ss, s->top_n,
+         s->free ? "that is not empty" : "that is empty");
+  else if (!runs_ok || run_left)
+    FAIL(x, "integrity: slab %u of SuperSlab %p: a run of the free list does not end where its description says",
+         i, (void *)ss);
   unsigned r = 0;
   uintptr_t rw = atomic_load_explicit(&s->remote, memory_order_acquire);
   for (void *b = (void *)(rw & ~(uintptr_t)1); b && r <= s->capacity; b = hak_next_get(b), r++)

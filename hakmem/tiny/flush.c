@@ -27,7 +27,8 @@ static void reclaim_abandoned(tiny_heap_t *h) {
 }
 
 // Returns the first n blocks of the chain at p to their slabs: blocks of heap `self`
-// directly, others through remote queues, one CAS per run of blocks of the same slab.
+// directly, others through remote queues, one CAS per run of blocks of the same slab (cut
+// at the slab's run_max, so that any thread's refill can take the run whole: superslab.h).
 // Returns the block after them. self's lock is held.
 void *heap_flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n) {
   uint32_t done = 0;
@@ -37,7 +38,7 @@ void *heap_flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n) {
     void *head = p, *tail = p;
     uint32_t k = 1;
     p = hak_next_get(p);
-    while (done + k < n && ss_slab_of(ss_of(p), p) == s) {
+    while (done + k < n && k < s->run_max && ss_slab_of(ss_of(p), p) == s) {
       tail = p;
       p = hak_next_get(p);
       k++;

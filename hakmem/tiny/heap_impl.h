@@ -31,12 +31,14 @@ extern uint64_t dead_remote_pushes;
 
 // ---------------------------------------------------------------- slab.c (heap's lock held)
 
-// Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out its last
-// block; with tail_out NULL, the whole free list when it holds at most `most`, without a
-// walk); used and active grow by exactly the number returned.
+// Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out, when
+// asked, its last block): the free list's runs whole while they fit `most` (no walk), a
+// walk only when the top run alone is longer, carved blocks once the list is empty. used
+// and active grow by exactly the number returned.
 uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, uint32_t most,
                              void **out, void **tail_out);
-// Returns a chain of k blocks (head..tail, all of slab s) to the slab's free list.
+// Returns a chain of k blocks (head..tail, all of slab s) to the slab's free list: it joins
+// the top run or, too long for that, becomes the new top run (superslab.h).
 void heap_put_chain(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, void *head, void *tail, uint32_t k);
 // Assigns a new slab of class c (acquiring a SuperSlab when none has a free slab); NULL
 // when out of memory. The slab is on the class's avail list afterwards.

@@ -48,11 +48,17 @@ static void drain_inbox_impl(tiny_heap_t *h) {
     // acq_rel: acquire the pushed blocks; release our read of inbox_next to the next pusher.
     uintptr_t r = atomic_exchange_explicit(&s->remote, 0, memory_order_acq_rel);
 #endif
-    void *head = (void *)(r & ~(uintptr_t)1), *tail = head;
-    uint32_t k = 1;
-    while (hak_next_get(tail)) tail = hak_next_get(tail), k++;
-    h->remote_drained += k;
-    heap_put_chain(h, ss_of(s), s, head, tail, k);
+    // Returned in runs of at most run_max blocks (superslab.h), so a refill takes them whole.
+    // The slab can become empty (and be released) only with the last run: the later runs'
+    // blocks still count as used until then.
+    for (void *p = (void *)(r & ~(uintptr_t)1); p;) {
+      void *head = p, *tail = p;
+      uint32_t k = 1;
+      while (k < s->run_max && hak_next_get(tail)) tail = hak_next_get(tail), k++;
+      p = hak_next_get(tail);
+      h->remote_drained += k;
+      heap_put_chain(h, ss_of(s), s, head, tail, k);
+    }
     s = next;
   }
 }

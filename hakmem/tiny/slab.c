@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hakmem/config.h"
+#include "hakmem/log.h"
 #include "hakmem/os.h"
 #include "hakmem/tiny/heap_impl.h"
 #include "hakmem/timing.h"
@@ -94,44 +95,61 @@ tiny_slab_t *heap_new_slab(tiny_heap_t *h, unsigned c) {
 
 // ---------------------------------------------------------------- counters: take / put
 
-// Moves up to `want` blocks out of slab s into a NULL-terminated chain (ascending addresses
-// for carved blocks; *tail_out its last block). used and active grow by exactly the number
-// returned. A caller that needs no tail (tail_out NULL) gets the slab's whole free list when
-// it holds at most `most` blocks: taking it whole needs no walk down the list, a walk that
-// costs one cache miss per block and is paid again when the thread cache pops the block
-// (free_count is the list's exact length). Carved blocks then go in front of it.
+// A run below the top is described in its first block (superslab.h).
+static void run_save(tiny_slab_t *s) { hak_aux32_set(s->free, slab_run_word(s, s->top_tail, s->top_n)); }
+static void run_load(tiny_slab_t *s) {
+  uint32_t w = hak_aux32_get(s->free);
+  uint32_t n = slab_run_len(w), off = w >> SLAB_RUN_LEN_BITS;
+  if (HAK_UNLIKELY(!n || n > s->free_count || off < SS_BLOCK_LEAD || (off - SS_BLOCK_LEAD) % s->stride ||
+                   (off - SS_BLOCK_LEAD) / s->stride >= s->carved)) {
+    // Only a write into a free block (a use after free) changes a description. The rest of
+    // the list becomes one run, its end found by walking it once, rather than a refill
+    // following a wild tail.
+    hak_log("free list of slab %u of SuperSlab %p: run description in free block %p overwritten (0x%x; a write after free?)",
+            s->idx, (void *)ss_of(s->free), s->free, w);
+    void *t = s->free;
+    for (n = 1; n < s->free_count && hak_next_get(t); n++) t = hak_next_get(t);
+    s->top_n = (uint16_t)n;
+    s->top_tail = t;
+    return;
+  }
+  s->top_n = (uint16_t)n;
+  s->top_tail = slab_run_tail(s, w);
+}
+
+// Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out, when
+// asked, its last block). used and active grow by exactly the number returned.
+// Free blocks come first, as whole runs (superslab.h) while they fit `most`: no walk down
+// the list, whose every step is a cache miss, paid again when the thread cache pops the
+// block. Only a top run longer than `most` is walked, for `want` blocks. Carved blocks,
+// ascending, follow when the list ran out.
 uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, uint32_t most,
                              void **out, void **tail_out) {
-  void *head = NULL, *tail = NULL;
+  void *head = s->free, *tail = NULL;
   uint32_t n = 0;
+  int carved = 0;
   const uint8_t hdr = TINY_HDR_FREE_OF(s->cls);
-  if (!tail_out && want && s->free && s->free_count <= most) {
-    head = s->free;
-    n = s->free_count;
-    s->free = NULL;
-    s->free_count = 0;
-    uint32_t k = 0;
-    if (n < want) {
-      k = want - n;
-      if (k > (uint32_t)(s->capacity - s->carved)) k = (uint32_t)(s->capacity - s->carved);
-    }
-    for (uint32_t i = k; i-- > 0;) {  // from the last so the carved run stays ascending
-      uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)(s->carved + i) * s->stride;
-      b[-1] = hdr;
-      HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
-      hak_next_set(b, head);
-      head = b;
-    }
-    s->carved = (uint16_t)(s->carved + k);
+  if (most < want) most = want;
+  while (s->free && n < want) {
+    uint32_t k = s->top_n;
+    if (n + k > most) break;
+    tail = s->top_tail;
+    s->free = hak_next_get(tail);  // a run costs this load and the next run's description
+    s->free_count = (uint16_t)(s->free_count - k);
     n += k;
-  } else {
-    if (want && s->free) {
-      head = tail = s->free;
-      n = 1;
-      while (n < want && hak_next_get(tail)) tail = hak_next_get(tail), n++;
-      s->free = hak_next_get(tail);
-    }
+    if (s->free) run_load(s);
+    else s->top_n = 0;  // top_n is 0 exactly when the list is empty
+  }
+  if (!n && want && s->free) {  // a run too long for the bin: walk `want` blocks off it
+    tail = s->free;
+    n = 1;
+    while (n < want) tail = hak_next_get(tail), n++;
+    s->free = hak_next_get(tail);  // the run goes on below: its tail is still top_tail
     s->free_count = (uint16_t)(s->free_count - n);
+    s->top_n = (uint16_t)(s->top_n - n);
+  }
+  if (!n) head = NULL;
+  if (!s->free) {  // carving only once the list is empty: free blocks are resident already
     while (n < want && s->carved < s->capacity) {
       uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)s->carved * s->stride;
       b[-1] = hdr;
@@ -141,9 +159,12 @@ uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, ui
       HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
       s->carved++;
       n++;
+      carved = 1;
     }
-    if (tail) hak_next_set(tail, NULL);
   }
+  // The chain ends here: cut from what stays in the list, or after fresh blocks. A chain
+  // that took the list to its end already ends in NULL (no store into a cold block).
+  if (tail && (s->free || carved)) hak_next_set(tail, NULL);
   if (n && ss->active == 0) h->n_empty--;
 #if HAKMEM_INJECT_REFILL_COUNTER
   // Deliberate bug (--//cfg:inject_bug=refill_counter): a full batch forgets one block.
@@ -162,6 +183,13 @@ uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, ui
 void heap_put_chain(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, void *head, void *tail, uint32_t k) {
   int was_full = !slab_has_free(s);
   hak_next_set(tail, s->free);
+  if (s->free && s->top_n + k <= s->run_max) {
+    s->top_n = (uint16_t)(s->top_n + k);  // joins the top run, whose last block stays
+  } else {
+    if (s->free) run_save(s);  // the old top run is described in its first block
+    s->top_n = (uint16_t)k;
+    s->top_tail = tail;
+  }
   s->free = head;
   s->free_count = (uint16_t)(s->free_count + k);
   s->used = (uint16_t)(s->used - k);

@@ -202,6 +202,11 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   s->used = 0;
   s->free = NULL;
   s->free_count = 0;
+  s->top_n = 0;
+  // Runs grow to about a refill (half a thread cache's target capacity), so a refill
+  // takes one or two of them whole.
+  long run = hak_cfg.tiny_cache_bytes / (long)s->stride / 2;
+  s->run_max = (uint16_t)(run < 8 ? 8 : run > 256 ? 256 : run);
   return s;
 }
 
@@ -210,6 +215,7 @@ void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
   ss_set_units(ss, s->idx, SS_CLASS_NONE);
   s->free = NULL;
   s->free_count = 0;
+  s->top_n = 0;
   s->carved = 0;
   s->capacity = 0;
   ss->free_mask |= 1u << s->idx;

@@ -42,6 +42,13 @@ enum { SS_KIND_SMALL = 0, SS_KIND_MID = 1, SS_NKINDS = 2 };
 
 struct tiny_heap;
 
+// The owner's free list is a stack of runs: every chain returned to the slab (a flush, a
+// drained remote queue) goes on top as a run whose length and last block are known, so a
+// refill takes whole runs without walking the list block by block (each step of such a
+// walk is a cache miss the CPU cannot overlap: the next address is in the block). The top
+// run is described in the slab (top_n, top_tail); every run below it in its first block
+// (hak_aux32: the offset of its last block and its length, slab.c). A chain joins the top
+// run while the run stays within run_max blocks.
 typedef struct tiny_slab {
   void *free;                 // owner-only free list (blocks returned by the owner)
   uint16_t free_count;        // length of `free`
@@ -57,7 +64,21 @@ typedef struct tiny_slab {
   _Atomic(uintptr_t) remote;
   struct tiny_slab *inbox_next;  // link in the owner heap's inbox (written by the pusher)
   uint8_t *begin;             // first byte of the slab's block area
+  void *top_tail;             // last block of the free list's top run (when `free` is not empty)
+  uint16_t top_n;             // length of the top run; 0 exactly when `free` is empty
+  uint16_t run_max;           // a chain joins the top run while it stays this short (about a refill)
 } tiny_slab_t;
+
+// A run's description in its first block: its last block's offset from the slab's start
+// (< 2^19, a 512 KiB slab) above its length (< 2^13: a slab holds at most 4096 blocks).
+#define SLAB_RUN_LEN_BITS 13
+_Static_assert((1u << SS_MID_SLAB_SHIFT) <= (1u << (32 - SLAB_RUN_LEN_BITS)), "a slab offset fits the run word");
+_Static_assert((1u << SS_SMALL_SLAB_SHIFT) / 16 < (1u << SLAB_RUN_LEN_BITS), "a slab's block count fits the run word");
+HAK_INLINE uint32_t slab_run_word(const tiny_slab_t *s, const void *tail, uint32_t n) {
+  return (uint32_t)((const uint8_t *)tail - s->begin) << SLAB_RUN_LEN_BITS | n;
+}
+HAK_INLINE uint32_t slab_run_len(uint32_t w) { return w & ((1u << SLAB_RUN_LEN_BITS) - 1); }
+HAK_INLINE void *slab_run_tail(const tiny_slab_t *s, uint32_t w) { return s->begin + (w >> SLAB_RUN_LEN_BITS); }
 
 // What free() needs of the slab covering one 64 KiB unit, in one 32-byte entry (free reads
 // one cache line of the header): the class (SS_CLASS_NONE when unassigned), its "allocated"
