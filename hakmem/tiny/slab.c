@@ -119,10 +119,12 @@ static void run_load(tiny_slab_t *s) {
 
 // Moves up to `want` blocks out of slab s into a NULL-terminated chain (*tail_out, when
 // asked, its last block). used and active grow by exactly the number returned.
-// Free blocks come first, as whole runs (superslab.h) while they fit `most`: no walk down
-// the list, whose every step is a cache miss, paid again when the thread cache pops the
-// block. Only a top run longer than `most` is walked, for `want` blocks. Carved blocks,
-// ascending, follow when the list ran out.
+// Free blocks come first, without a walk down the list, whose every step is a cache miss,
+// paid again when the thread cache pops the block: a caller that needs no tail gets the
+// whole list when it fits `most` (no block touched: the list ends in NULL, and carved
+// blocks go in front of it); otherwise whole runs (superslab.h) while they fit `most`. Only
+// a top run longer than `most` is walked, for `want` blocks. Carved blocks, ascending,
+// follow when the list ran out.
 uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, uint32_t want, uint32_t most,
                              void **out, void **tail_out) {
   void *head = s->free, *tail = NULL;
@@ -130,41 +132,62 @@ uint32_t heap_take_from_slab(tiny_heap_t *h, superslab_t *ss, tiny_slab_t *s, ui
   int carved = 0;
   const uint8_t hdr = TINY_HDR_FREE_OF(s->cls);
   if (most < want) most = want;
-  while (s->free && n < want) {
-    uint32_t k = s->top_n;
-    if (n + k > most) break;
-    tail = s->top_tail;
-    s->free = hak_next_get(tail);  // a run costs this load and the next run's description
-    s->free_count = (uint16_t)(s->free_count - k);
-    n += k;
-    if (s->free) run_load(s);
-    else s->top_n = 0;  // top_n is 0 exactly when the list is empty
-  }
-  if (!n && want && s->free) {  // a run too long for the bin: walk `want` blocks off it
-    tail = s->free;
-    n = 1;
-    while (n < want) tail = hak_next_get(tail), n++;
-    s->free = hak_next_get(tail);  // the run goes on below: its tail is still top_tail
-    s->free_count = (uint16_t)(s->free_count - n);
-    s->top_n = (uint16_t)(s->top_n - n);
-  }
-  if (!n) head = NULL;
-  if (!s->free) {  // carving only once the list is empty: free blocks are resident already
-    while (n < want && s->carved < s->capacity) {
-      uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)s->carved * s->stride;
-      b[-1] = hdr;
-      if (tail) hak_next_set(tail, b);
-      else head = b;
-      tail = b;
-      HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
-      s->carved++;
-      n++;
-      carved = 1;
+  if (!tail_out && want && s->free && s->free_count <= most) {
+    n = s->free_count;
+    s->free = NULL;
+    s->free_count = 0;
+    s->top_n = 0;
+    uint32_t k = 0;
+    if (n < want) {
+      k = want - n;
+      if (k > (uint32_t)(s->capacity - s->carved)) k = (uint32_t)(s->capacity - s->carved);
     }
+    for (uint32_t i = k; i-- > 0;) {  // from the last, so the carved run stays ascending
+      uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)(s->carved + i) * s->stride;
+      b[-1] = hdr;
+      HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
+      hak_next_set(b, head);
+      head = b;
+    }
+    s->carved = (uint16_t)(s->carved + k);
+    n += k;
+  } else {
+    while (s->free && n < want) {
+      uint32_t k = s->top_n;
+      if (n + k > most) break;
+      tail = s->top_tail;
+      s->free = hak_next_get(tail);  // a run costs this load and the next run's description
+      s->free_count = (uint16_t)(s->free_count - k);
+      n += k;
+      if (s->free) run_load(s);
+      else s->top_n = 0;  // top_n is 0 exactly when the list is empty
+    }
+    if (!n && want && s->free) {  // a run too long for the bin: walk `want` blocks off it
+      tail = s->free;
+      n = 1;
+      while (n < want) tail = hak_next_get(tail), n++;
+      s->free = hak_next_get(tail);  // the run goes on below: its tail is still top_tail
+      s->free_count = (uint16_t)(s->free_count - n);
+      s->top_n = (uint16_t)(s->top_n - n);
+    }
+    if (!n) head = NULL;
+    if (!s->free) {  // carving only once the list is empty: free blocks are resident already
+      while (n < want && s->carved < s->capacity) {
+        uint8_t *b = s->begin + SS_BLOCK_LEAD + (size_t)s->carved * s->stride;
+        b[-1] = hdr;
+        if (tail) hak_next_set(tail, b);
+        else head = b;
+        tail = b;
+        HAK_TRACK_CARVE(b, (size_t)s->stride - 1u);
+        s->carved++;
+        n++;
+        carved = 1;
+      }
+    }
+    // The chain ends here: cut from what stays in the list, or after fresh blocks. A chain
+    // that took the list to its end already ends in NULL (no store into a cold block).
+    if (tail && (s->free || carved)) hak_next_set(tail, NULL);
   }
-  // The chain ends here: cut from what stays in the list, or after fresh blocks. A chain
-  // that took the list to its end already ends in NULL (no store into a cold block).
-  if (tail && (s->free || carved)) hak_next_set(tail, NULL);
   if (n && ss->active == 0) h->n_empty--;
 #if HAKMEM_INJECT_REFILL_COUNTER
   // Deliberate bug (--//cfg:inject_bug=refill_counter): a full batch forgets one block.
