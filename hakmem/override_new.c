@@ -1,4 +1,6 @@
-// override_new.c — every C++ operator new/delete form, forwarding to the hak_* engine.
+// override_new.c — every C++ operator new/delete form, forwarding to the hak_* engine. The
+// plain and sized forms inline malloc's and free's fast paths (front_fast.h), as malloc()
+// and free() do: a C++ program's new/delete pair costs no extra call or PLT jump.
 //
 // Written in C under the Itanium-mangled names, so libhakmem.so does not pull libstdc++
 // (and its start-up allocations and mappings) into C programs. The C++ runtime pieces the
@@ -9,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "hakmem/front_fast.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/os.h"
 
@@ -35,12 +38,20 @@ static int new_handler_once(void) {
   return 1;
 }
 
-static void *new_impl(size_t n) {
+static __attribute__((noinline)) void *new_retry(size_t n) {
   for (;;) {
+    if (!new_handler_once()) new_fail();
     void *p = hak_malloc(n);
     if (p) return p;
-    if (!new_handler_once()) new_fail();
   }
+}
+
+// The malloc fast path inline, as malloc() itself has it (override.c): no call into
+// hak_malloc, whose exported symbol would also be reached through the PLT.
+static inline void *new_impl(size_t n) {
+  void *p = front_malloc(n);
+  if (HAK_LIKELY(p != NULL)) return p;
+  return new_retry(n);
 }
 
 static void *new_aligned_impl(size_t n, size_t a) {
@@ -55,8 +66,8 @@ static void *new_aligned_impl(size_t n, size_t a) {
 // handler may throw, and these frames are noexcept to their callers.
 HAK_EXPORT void *_Znwm(size_t n) { return new_impl(n); }                                 // new(size_t)
 HAK_EXPORT void *_Znam(size_t n) { return new_impl(n); }                                 // new[](size_t)
-HAK_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt) { (void)nt; return hak_malloc(n); }
-HAK_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt) { (void)nt; return hak_malloc(n); }
+HAK_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt) { (void)nt; return front_malloc(n); }
+HAK_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt) { (void)nt; return front_malloc(n); }
 HAK_EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t a) { return new_aligned_impl(n, a); }
 HAK_EXPORT void *_ZnamSt11align_val_t(size_t n, size_t a) { return new_aligned_impl(n, a); }
 HAK_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void *nt) {
@@ -68,14 +79,14 @@ HAK_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const vo
   return hak_aligned_alloc(a, n);
 }
 
-HAK_EXPORT void _ZdlPv(void *p) { hak_free(p); }                                         // delete(void*)
-HAK_EXPORT void _ZdaPv(void *p) { hak_free(p); }
-HAK_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) { (void)nt; hak_free(p); }
-HAK_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *nt) { (void)nt; hak_free(p); }
-HAK_EXPORT void _ZdlPvm(void *p, size_t n) { hak_free_sized(p, n); }                     // delete(void*, size_t)
-HAK_EXPORT void _ZdaPvm(void *p, size_t n) { hak_free_sized(p, n); }
-HAK_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t a) { (void)a; hak_free(p); }
-HAK_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t a) { (void)a; hak_free(p); }
+HAK_EXPORT void _ZdlPv(void *p) { front_free(p); }                                         // delete(void*)
+HAK_EXPORT void _ZdaPv(void *p) { front_free(p); }
+HAK_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *nt) { (void)nt; front_free(p); }
+HAK_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *nt) { (void)nt; front_free(p); }
+HAK_EXPORT void _ZdlPvm(void *p, size_t n) { (void)n; front_free(p); }                     // delete(void*, size_t)
+HAK_EXPORT void _ZdaPvm(void *p, size_t n) { (void)n; front_free(p); }
+HAK_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t a) { (void)a; front_free(p); }
+HAK_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t a) { (void)a; front_free(p); }
 HAK_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t a, const void *nt) {
   (void)a;
   (void)nt;
