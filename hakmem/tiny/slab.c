@@ -99,9 +99,8 @@ tiny_slab_t *heap_new_slab(tiny_heap_t *h, unsigned c) {
 static void run_save(tiny_slab_t *s) { hak_aux32_set(s->free, slab_run_word(s, s->top_tail, s->top_n)); }
 static void run_load(tiny_slab_t *s) {
   uint32_t w = hak_aux32_get(s->free);
-  uint32_t n = slab_run_len(w), off = w >> SLAB_RUN_LEN_BITS;
-  if (HAK_UNLIKELY(!n || n > s->free_count || off < SS_BLOCK_LEAD || (off - SS_BLOCK_LEAD) % s->stride ||
-                   (off - SS_BLOCK_LEAD) / s->stride >= s->carved)) {
+  uint32_t n = slab_run_len(w);
+  if (HAK_UNLIKELY(!n || n > s->free_count || !slab_is_block_start(s, slab_run_tail(s, w)))) {
     // Only a write into a free block (a use after free) changes a description. The rest of
     // the list becomes one run, its end found by walking it once, rather than a refill
     // following a wild tail.

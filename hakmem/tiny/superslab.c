@@ -205,8 +205,7 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   s->top_n = 0;
   // Runs grow to about a refill (half a thread cache's target capacity), so a refill
   // takes one or two of them whole.
-  long run = hak_cfg.tiny_cache_bytes / (long)s->stride / 2;
-  s->run_max = (uint16_t)(run < 8 ? 8 : run > 256 ? 256 : run);
+  s->run_max = (uint16_t)(tiny_cache_target(c) / 2);
   return s;
 }
 

@@ -144,7 +144,18 @@ HAK_INLINE int ss_unit_is_slot(const ss_unit_t *e, const void *p) {
   x = (x >> r) | (x << ((64 - r) & 63));  // one ror
   return x < e->cap;
 }
+// Whether p is the start of a carved block of slab s (with a division: slow paths only).
+HAK_INLINE int slab_is_block_start(const tiny_slab_t *s, const void *p) {
+  if ((uintptr_t)p < (uintptr_t)s->begin + SS_BLOCK_LEAD) return 0;
+  uintptr_t off = (uintptr_t)p - (uintptr_t)s->begin - SS_BLOCK_LEAD;
+  return off % s->stride == 0 && off / s->stride < s->carved;
+}
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
+
+// A thread cache's target capacity for class c, in blocks: HAKMEM_TINY_CACHE_BYTES of them,
+// 16..512 (thread.c; a band may size its classes' caches otherwise). A free-list run grows
+// to half of it (run_max).
+uint32_t tiny_cache_target(unsigned c);
 
 // Returns a SuperSlab of the given kind from the global cache or, when the cache is empty,
 // from source(arg) (SS_SIZE bytes, SS_SIZE-aligned; a band's arena) or a fresh mapping

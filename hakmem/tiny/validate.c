@@ -6,13 +6,6 @@
 
 #include "hakmem/tiny/heap.h"
 
-// Whether p is the start of a carved block of slab s.
-static int slab_is_block_start(const tiny_slab_t *s, const void *p) {
-  if ((uintptr_t)p < (uintptr_t)s->begin + SS_BLOCK_LEAD) return 0;
-  uintptr_t off = (uintptr_t)p - (uintptr_t)s->begin - SS_BLOCK_LEAD;
-  return off % s->stride == 0 && off / s->stride < s->carved;
-}
-
 int tiny_resolve(void *p, void **block, unsigned *cls, const char **why) {
 #if !HAKMEM_CHECKED
   // What the free fast path accepts (front_fast.h) is accepted here at the same cost, with
