@@ -185,6 +185,14 @@ static void ss_scrub_headers(tiny_slab_t *s, unsigned c) {
   }
 }
 
+// Defined here, beside the slab that sizes its runs by it; thread.c sizes its bins by it too.
+uint32_t tiny_cache_target(unsigned c) {
+  long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
+  if (cap < 16) cap = 16;
+  if (cap > 512) cap = 512;
+  return (uint32_t)cap;
+}
+
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
   tiny_slab_t *s = &ss->slabs[i];

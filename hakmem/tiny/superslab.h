@@ -153,7 +153,7 @@ HAK_INLINE int slab_is_block_start(const tiny_slab_t *s, const void *p) {
 HAK_INLINE int slab_has_free(const tiny_slab_t *s) { return s->free_count > 0 || s->carved < s->capacity; }
 
 // A thread cache's target capacity for class c, in blocks: HAKMEM_TINY_CACHE_BYTES of them,
-// 16..512 (thread.c; a band may size its classes' caches otherwise). A free-list run grows
+// 16..512 (superslab.c; a band may size its classes' caches otherwise). A free-list run grows
 // to half of it (run_max).
 uint32_t tiny_cache_target(unsigned c);
 

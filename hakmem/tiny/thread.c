@@ -36,13 +36,6 @@ tiny_heap_t *dead_heap;
 uint64_t dead_refilled, dead_flushed;  // dead_lock
 uint64_t dead_remote_pushes;           // dead_lock
 
-uint32_t tiny_cache_target(unsigned c) {
-  long cap = hak_cfg.tiny_cache_bytes / tiny_class_stride[c];
-  if (cap < 16) cap = 16;
-  if (cap > 512) cap = 512;
-  return (uint32_t)cap;
-}
-
 static uint32_t bin_cap(unsigned c) {
   const tiny_band_t *band = tiny_band_of(c);
   uint32_t want = band ? band->cap(c) : 0;
