@@ -5,7 +5,9 @@
 #include "hakmem/format.h"
 #include "hakmem/track.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +15,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -70,15 +73,84 @@ void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
 
 void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
 
+// The clock and the sleep. libc's clock_gettime only forwards to the kernel's vDSO, but
+// importing it and nanosleep makes every process that preloads HAKMEM fault in a 64 KiB
+// window of libc's text that most programs never touch (tests/imports_test.sh). So the
+// vDSO's own entry is looked up once from the auxiliary vector, and a process without one
+// (valgrind hides it) and the background thread's sleep use raw system calls. Sanitizer
+// builds keep libc's calls, whose interceptors know what the kernel wrote.
+#if defined(HAK_ASAN) || defined(HAK_TSAN) || defined(HAK_MSAN)
+static void os_monotonic(struct timespec *ts) { clock_gettime(CLOCK_MONOTONIC, ts); }
+static int os_nanosleep(struct timespec *ts) { return nanosleep(ts, ts); }
+#else
+typedef int (*os_clock_fn)(clockid_t, struct timespec *);
+
+static int os_name_is(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+// __vdso_clock_gettime from the vDSO's dynamic symbol table (found through DT_HASH, whose
+// chain count is the number of symbols), or NULL.
+static os_clock_fn os_vdso_clock_lookup(void) {
+  uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+  if (!base) return NULL;
+  const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+  const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+  const ElfW(Dyn) *dyn = NULL;
+  uintptr_t bias = 0;
+  int loaded = 0;
+  for (unsigned i = 0; i < eh->e_phnum; i++) {
+    if (ph[i].p_type == PT_LOAD && !loaded) {
+      bias = base + ph[i].p_offset - ph[i].p_vaddr;
+      loaded = 1;
+    } else if (ph[i].p_type == PT_DYNAMIC) {
+      dyn = (const ElfW(Dyn) *)(base + ph[i].p_offset);
+    }
+  }
+  if (!loaded || !dyn) return NULL;
+  const ElfW(Sym) *sym = NULL;
+  const char *str = NULL;
+  const uint32_t *hash = NULL;
+  for (; dyn->d_tag != DT_NULL; dyn++) {
+    if (dyn->d_tag == DT_SYMTAB) sym = (const ElfW(Sym) *)(bias + dyn->d_un.d_ptr);
+    if (dyn->d_tag == DT_STRTAB) str = (const char *)(bias + dyn->d_un.d_ptr);
+    if (dyn->d_tag == DT_HASH) hash = (const uint32_t *)(bias + dyn->d_un.d_ptr);
+  }
+  if (!sym || !str || !hash) return NULL;
+  for (uint32_t i = 0; i < hash[1]; i++) {
+    if (sym[i].st_shndx == SHN_UNDEF || ELF64_ST_TYPE(sym[i].st_info) != STT_FUNC) continue;
+    if (os_name_is(str + sym[i].st_name, "__vdso_clock_gettime")) return (os_clock_fn)(bias + sym[i].st_value);
+  }
+  return NULL;
+}
+
+// 0: not looked up yet; 1: no vDSO clock (system call); else the entry. Threads racing on
+// the first call look up the same answer.
+static _Atomic(uintptr_t) os_vdso_clock;
+
+static void os_monotonic(struct timespec *ts) {
+  uintptr_t f = atomic_load_explicit(&os_vdso_clock, memory_order_relaxed);
+  if (f == 0) {
+    os_clock_fn found = os_vdso_clock_lookup();
+    f = found ? (uintptr_t)found : 1;
+    atomic_store_explicit(&os_vdso_clock, f, memory_order_relaxed);
+  }
+  if (f == 1 || ((os_clock_fn)f)(CLOCK_MONOTONIC, ts) != 0) syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ts);
+}
+
+static int os_nanosleep(struct timespec *ts) { return (int)syscall(SYS_nanosleep, ts, ts); }
+#endif
+
 uint64_t hak_os_now_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no kernel entry
+  os_monotonic(&ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 uint64_t hak_os_now_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  os_monotonic(&ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -143,7 +215,7 @@ int hak_os_thread_spawn(void *(*fn)(void *), const char *name) {
 
 void hak_os_sleep_ms(unsigned ms) {
   struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  while (os_nanosleep(&ts) != 0 && errno == EINTR) {
   }
 }
 

@@ -11,7 +11,12 @@
 #include "hakmem/pool/pool.h"
 #include "hakmem/tiny/engine.h"
 
-int hak_stats_get(hak_stats_t *out) {
+// Fills *s whole. hak_stats_format calls this rather than hak_stats_get: inlined there, the
+// copy below would have a destination of known size and a variable length, which
+// _FORTIFY_SOURCE turns into a call of __memcpy_chk; importing that symbol makes the
+// dynamic linker fault in one more 64 KiB window of libc's text in every process
+// (tests/imports_test.sh keeps the imports to a listed set).
+static void stats_collect(hak_stats_t *sp) {
   hak_stats_t s;
   memset(&s, 0, sizeof s);
   s.version = HAK_STATS_VERSION;
@@ -25,6 +30,12 @@ int hak_stats_get(hak_stats_t *out) {
   s.rss_bytes = hak_os_rss_bytes();
   s.peak_rss_bytes = hak_os_peak_rss_bytes();
   s.invalid_frees = hak_invalid_free_count();
+  *sp = s;
+}
+
+int hak_stats_get(hak_stats_t *out) {
+  hak_stats_t s;
+  stats_collect(&s);
   size_t n = out->size && out->size < sizeof s ? out->size : sizeof s;
   memcpy(out, &s, n);
   return 0;
@@ -50,8 +61,7 @@ void hak_stats_print(int json) {
 
 size_t hak_stats_format(char *buf, size_t cap, int json) {
   hak_stats_t s;
-  s.size = sizeof s;
-  hak_stats_get(&s);
+  stats_collect(&s);
   size_t n = 0;
   if (json) {
     n += hak_format(buf + n, cap - n, "{\"version\":%u", s.version);
