@@ -21,6 +21,7 @@ static long decay_ms(void) { return __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_
 // order: first of the allocator's locks, lifecycle.c).
 static pthread_mutex_t decay_lock = PTHREAD_MUTEX_INITIALIZER;
 
+int hak_decay_held_by(int tid) { return hak_os_mutex_held_by(&decay_lock, tid); }
 void hak_decay_lock(void) { pthread_mutex_lock(&decay_lock); }
 void hak_decay_unlock(void) { pthread_mutex_unlock(&decay_lock); }
 

@@ -34,6 +34,7 @@ size_t hak_decay_run(void);
 // Excludes decay passes (held by each pass): the integrity checker, which needs the
 // allocator quiescent, and the fork handlers take it first.
 void hak_decay_lock(void);
+int hak_decay_held_by(int tid);
 void hak_decay_unlock(void);
 // Whether the background thread runs (tests).
 int hak_decay_running(void);

@@ -47,8 +47,21 @@ extern char __libc_single_threaded __attribute__((weak));
 
 static int fork_locked;  // whether fork_prepare took the locks (read by the same thread)
 
+// A signal handler that forks while its thread was inside the allocator: that thread holds
+// one of the locks (glibc records the owner), and waiting for it would never end. Then no
+// lock is taken, as in a single-threaded process, though HAKMEM's own decay thread may run:
+// it cannot be waited for either, as it may be waiting for the lock the interrupted thread
+// holds. The child then gets what the other threads were doing as it was, the risk POSIX
+// leaves to a program that forks in a signal handler; the interrupted code goes on in both
+// processes and releases its own locks. (hardening_test's fork_in_signal, whose program
+// has no thread but the decay thread, hung when this took the locks.)
+static int fork_from_inside(void) {
+  int tid = hak_os_tid();
+  return tiny_fork_held_by(tid) || pool_fork_held_by(tid) || large_fork_held_by(tid) || hak_decay_held_by(tid);
+}
+
 static void fork_prepare(void) {
-  fork_locked = !(&__libc_single_threaded && __libc_single_threaded);
+  fork_locked = !(&__libc_single_threaded && __libc_single_threaded) && !fork_from_inside();
   if (!fork_locked) return;
   if (_IO_list_lock) _IO_list_lock();
   hak_decay_lock();

@@ -219,6 +219,13 @@ void hak_os_sleep_ms(unsigned ms) {
   }
 }
 
+int hak_os_tid(void) { return (int)syscall(SYS_gettid); }
+
+int hak_os_mutex_held_by(void *m, int tid) {
+  // Relaxed atomic: other threads write the field as they lock and unlock.
+  return __atomic_load_n(&((pthread_mutex_t *)m)->__data.__owner, __ATOMIC_RELAXED) == tid;
+}
+
 int hak_os_thread_alive(int tid) {
   if (tid <= 0) return 0;
   int saved = errno;

@@ -319,7 +319,7 @@ static void case_big_alignment(void) {
 
 // ---------------------------------------------------------------- 10: fork from a signal handler
 
-static volatile sig_atomic_t forks_done;
+static volatile sig_atomic_t forks_done, alarm_armed;
 static void on_alarm(int sig) {
   (void)sig;
   pid_t pid = fork();
@@ -329,17 +329,24 @@ static void on_alarm(int sig) {
     waitpid(pid, &st, 0);
     forks_done++;
   }
+  alarm_armed = 0;
 }
+// The timer is one-shot, re-armed by the loop: with a periodic 1 ms timer, a loaded machine
+// whose fork and wait took longer than 1 ms found the next alarm pending at every return
+// from the handler, and the loop never ran again (the test hung).
 static void case_fork_in_signal(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_alarm;
   sa.sa_flags = SA_RESTART;
   sigaction(SIGALRM, &sa, NULL);
-  struct itimerval it = {{0, 1000}, {0, 1000}};
-  setitimer(ITIMER_REAL, &it, NULL);
   void *v[64] = {0};
   for (long i = 0; forks_done < 300; i++) {
+    if (!alarm_armed) {
+      alarm_armed = 1;
+      struct itimerval it = {{0, 0}, {0, 200 + (i * 7919) % 1000}};  // lands anywhere in the loop
+      setitimer(ITIMER_REAL, &it, NULL);
+    }
     unsigned k = (unsigned)i & 63;
     free(v[k]);
     v[k] = malloc(((size_t)i * 37) % 3000 + 1);

@@ -422,6 +422,7 @@ unsigned large_check(void) {
   return bad;
 }
 
+int large_fork_held_by(int tid) { return hak_os_mutex_held_by(&large_lock, tid); }
 void large_fork_prepare(void) { pthread_mutex_lock(&large_lock); }
 void large_fork_parent(void) { pthread_mutex_unlock(&large_lock); }
 void large_fork_child(void) { pthread_mutex_unlock(&large_lock); }

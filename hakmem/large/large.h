@@ -59,6 +59,7 @@ void large_stats_fill(struct hak_stats *s);
 // Verifies the cache and counters; returns the number of violations (logged).
 unsigned large_check(void);
 void large_fork_prepare(void);
+int large_fork_held_by(int tid);
 void large_fork_parent(void);
 void large_fork_child(void);
 

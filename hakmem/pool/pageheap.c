@@ -489,6 +489,11 @@ unsigned ph_check(uint64_t *cached_blocks_seen) {
   return bad;
 }
 
+int ph_lock_held_by(int tid) {
+  for (unsigned i = 0; i < PH_NSHARDS; i++)
+    if (hak_os_mutex_held_by(&ph_shards[i].lock, tid)) return 1;
+  return 0;
+}
 void ph_lock_all(void) {
   for (unsigned i = 0; i < PH_NSHARDS; i++) pthread_mutex_lock(&ph_shards[i].lock);
 }

@@ -129,6 +129,7 @@ unsigned ph_check(uint64_t *cached_blocks_seen);
 // Number of shards threads spread over (1 .. PH_NSHARDS; mallopt M_ARENA_MAX).
 void ph_set_shard_limit(unsigned n);
 void ph_lock_all(void);
+int ph_lock_held_by(int tid);
 void ph_unlock_all(void);
 // Fork child (the only thread left): turns every block in state PH_CACHED (a thread cache
 // held it) into PH_LIVE and returns them linked through ph_desc_t.next.

@@ -417,6 +417,10 @@ unsigned pool_check(void) {
   return bad;
 }
 
+int pool_fork_held_by(int tid) {
+  return hak_os_mutex_held_by(&pool_threads_lock, tid) || ph_lock_held_by(tid);
+}
+
 void pool_fork_prepare(void) {
   pthread_mutex_lock(&pool_threads_lock);
   ph_lock_all();

@@ -76,6 +76,7 @@ struct hak_stats;
 void pool_stats_fill(struct hak_stats *s);
 unsigned pool_check(void);
 void pool_fork_prepare(void);
+int pool_fork_held_by(int tid);
 void pool_fork_parent(void);
 void pool_fork_child(void);
 // In the child of any fork: the forking thread's record takes its new thread id.

@@ -69,6 +69,8 @@ size_t tiny_trim(void);
 // fork support, in the lock order of lifecycle.c: heap list, dead-thread heap, every heap
 // (list order), then the SuperSlab cache.
 void tiny_fork_prepare(void);
+// Whether thread tid holds one of the engine's locks (fork from a signal handler).
+int tiny_fork_held_by(int tid);
 void tiny_fork_parent(void);
 void tiny_fork_child(void);
 // In the child of any fork (locks taken or not): the forking thread's new thread id.

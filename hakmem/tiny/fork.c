@@ -10,6 +10,15 @@
 #include "hakmem/timing.h"
 #include "hakmem/track.h"
 
+int tiny_fork_held_by(int tid) {
+  if (hak_os_mutex_held_by(&heap_list_lock, tid) || hak_os_mutex_held_by(&dead_lock, tid)) return 1;
+  if (ss_lock_held_by(tid)) return 1;
+  // Of the heap locks a thread takes only its own heap's blocking (others', when it
+  // reclaims or adopts, by trylock while holding its own or heap_list_lock).
+  tiny_tls_t *t = tiny_state == TINY_THREAD_ACTIVE ? tiny_me : NULL;
+  return t && hak_os_mutex_held_by(&t->heap->lock, tid);
+}
+
 void tiny_fork_prepare(void) {
   pthread_mutex_lock(&heap_list_lock);
   pthread_mutex_lock(&dead_lock);  // before the heaps: dead_alloc holds it while taking the dead heap's lock

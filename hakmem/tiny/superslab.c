@@ -269,5 +269,6 @@ void ss_cache_foreach(void (*fn)(superslab_t *, void *), void *arg) {
   pthread_mutex_unlock(&ss_cache_lock);
 }
 
+int ss_lock_held_by(int tid) { return hak_os_mutex_held_by(&ss_cache_lock, tid); }
 void ss_lock_all(void) { pthread_mutex_lock(&ss_cache_lock); }
 void ss_unlock_all(void) { pthread_mutex_unlock(&ss_cache_lock); }

@@ -188,6 +188,7 @@ void ss_stats_get(ss_stats_t *out);
 // Calls fn on every cached SuperSlab (integrity checker); the cache lock is held.
 void ss_cache_foreach(void (*fn)(superslab_t *, void *), void *arg);
 void ss_lock_all(void);
+int ss_lock_held_by(int tid);
 void ss_unlock_all(void);
 
 #ifdef __cplusplus
