@@ -56,7 +56,7 @@ static int fork_locked;  // whether fork_prepare took the locks (read by the sam
 // processes and releases its own locks. (hardening_test's fork_in_signal, whose program
 // has no thread but the decay thread, hung when this took the locks.)
 static int fork_from_inside(void) {
-  int tid = hak_os_tid();
+  int tid = hak_os_gettid();
   return tiny_fork_held_by(tid) || pool_fork_held_by(tid) || large_fork_held_by(tid) || hak_decay_held_by(tid);
 }
 

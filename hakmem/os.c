@@ -85,6 +85,7 @@ static int os_nanosleep(struct timespec *ts) { return nanosleep(ts, ts); }
 #else
 typedef int (*os_clock_fn)(clockid_t, struct timespec *);
 
+// strcmp, written out: libc's is an IFUNC import like the ones this avoids.
 static int os_name_is(const char *a, const char *b) {
   while (*a && *a == *b) a++, b++;
   return *a == *b;
@@ -218,8 +219,6 @@ void hak_os_sleep_ms(unsigned ms) {
   while (os_nanosleep(&ts) != 0 && errno == EINTR) {
   }
 }
-
-int hak_os_tid(void) { return (int)syscall(SYS_gettid); }
 
 int hak_os_mutex_held_by(void *m, int tid) {
   // Relaxed atomic: other threads write the field as they lock and unlock.

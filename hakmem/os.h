@@ -25,12 +25,11 @@ void hak_os_decommit(void *p, size_t size);
 void hak_os_hugepages(void *p, size_t size);
 // Monotonic clock in milliseconds / nanoseconds (vDSO; for the learner and timing only).
 uint64_t hak_os_now_ms(void);
-// The calling thread's kernel id (a system call: for fork handlers, not hot paths).
-int hak_os_tid(void);
-// Whether thread tid holds mutex m (glibc records a normal mutex's owner on lock). For fork
-// handlers: a signal handler that forks may have interrupted its thread inside the allocator.
-int hak_os_mutex_held_by(void *m, int tid);
 uint64_t hak_os_now_ns(void);
+// Whether thread tid (hak_os_gettid) holds mutex m: glibc records a normal mutex's owner on
+// lock. For fork handlers: a signal handler that forks may have interrupted its thread
+// inside the allocator.
+int hak_os_mutex_held_by(void *m, int tid);
 // Try to resize a mapping in place; returns 0 on success.
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size);
 // Move a mapping onto dst, a mapping of new_size the caller reserved (hak_os_map_aligned):

@@ -16,21 +16,19 @@
 // _FORTIFY_SOURCE turns into a call of __memcpy_chk; importing that symbol makes the
 // dynamic linker fault in one more 64 KiB window of libc's text in every process
 // (tests/imports_test.sh keeps the imports to a listed set).
-static void stats_collect(hak_stats_t *sp) {
-  hak_stats_t s;
-  memset(&s, 0, sizeof s);
-  s.version = HAK_STATS_VERSION;
-  s.size = sizeof s;
+static void stats_collect(hak_stats_t *s) {
+  memset(s, 0, sizeof *s);
+  s->version = HAK_STATS_VERSION;
+  s->size = sizeof *s;
   // Each tier fills its own fields and adds what it maps to bytes_mapped.
-  tiny_stats_fill(&s);
-  mid_stats_fill(&s);
-  pool_stats_fill(&s);
-  large_stats_fill(&s);
-  s.lazyfree_bytes = hak_os_lazyfree_bytes();
-  s.rss_bytes = hak_os_rss_bytes();
-  s.peak_rss_bytes = hak_os_peak_rss_bytes();
-  s.invalid_frees = hak_invalid_free_count();
-  *sp = s;
+  tiny_stats_fill(s);
+  mid_stats_fill(s);
+  pool_stats_fill(s);
+  large_stats_fill(s);
+  s->lazyfree_bytes = hak_os_lazyfree_bytes();
+  s->rss_bytes = hak_os_rss_bytes();
+  s->peak_rss_bytes = hak_os_peak_rss_bytes();
+  s->invalid_frees = hak_invalid_free_count();
 }
 
 int hak_stats_get(hak_stats_t *out) {
