@@ -159,7 +159,6 @@ void *hak_realloc(void *p, size_t size) {
     return NULL;
   }
   size_t usable;
-  int to_large = 0;
   if (kind == RES_TINY) {
     usable = (size_t)((uint8_t *)r.block + tiny_usable(r.cls) - (uint8_t *)p);
     // Stay in place unless the block is more than twice what is needed.
@@ -169,20 +168,21 @@ void *hak_realloc(void *p, size_t size) {
     if (size <= usable && size > usable / 2) return p;
     // Grow into the free span after the block, or give back the tail, without copying.
     if (size > TINY_MID_MAX && size <= pool_max_request() && pool_resize(r.pd, size) == 0) return p;
-    // A page-heap block that cannot grow where it is moves to a mapping of its own, which
-    // grows from then on by mremap (no copy, as glibc's mmapped chunks): a block grown
-    // step by step (CPython's lists, vectors) would otherwise leave each old span behind
-    // as a free hole that the next, larger step cannot use.
-    to_large = size > usable && large_may_adopt();
+    // Otherwise a new page-heap block and a copy. The new block comes from pages the
+    // program has touched before and the old one goes back to them: a mapping of its own
+    // (mremap) would fault every page of each growth afresh and give the tail back on each
+    // shrink -- 100x slower than glibc on random grow/shrink sequences (bench/sweep).
   } else {
     usable = large_usable(r.lh);
-    // A mapping resizes in place or moves by mremap, whatever its size above the slab
-    // engine: shrinking gives the tail back, growing copies nothing.
-    if (size > TINY_MID_MAX) {
+    // A mapping resizes in place or moves by mremap while it stays above the page heap:
+    // shrinking gives the tail back, growing copies nothing. Below, it moves to the page
+    // heap like any block of that size.
+    if (size > pool_max_request()) {
       if (size <= usable && size > usable / 2) return p;
       void *q = large_realloc(r.lh, size);
       if (q) return q;
-      to_large = size > usable;
+    } else if (size <= usable && size > usable / 2) {
+      return p;
     }
   }
   // Growing moves to a block with half again the old room (tcmalloc grows by a quarter):
@@ -193,12 +193,7 @@ void *hak_realloc(void *p, size_t size) {
     want = usable + usable / 2;
     if (want > TINY_MID_MAX) want = TINY_MID_MAX;
   }
-  void *q = NULL;
-  if (to_large) {
-    int fresh;
-    q = large_alloc(size, 0, &fresh);
-  }
-  if (!q) q = hak_malloc(want);
+  void *q = hak_malloc(want);
   if (!q) return NULL;
   memcpy(q, p, size < usable ? size : usable);
   // The old block was validated above: free it without resolving it again.

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "hakmem/log.h"
+#include "hakmem/os.h"
 
 hak_config_t hak_cfg = {
     .invalid_free = HAK_INVALID_ABORT,
@@ -245,6 +246,11 @@ void hak_config_load(char **envp) {
         old_val[i] = val;
         goto next;
       }
+    }
+    if (env_is(s, "HAKMEM_FAULT", &val)) {  // not a knob: a spec for the OS layer's test hook
+      if (hak_os_fault_set(val) != 0)
+        hak_log("HAKMEM_FAULT=%s ignored: malformed, or this build has no fault injection (--//cfg:fault_injection)", val);
+      goto next;
     }
     if (s[3] == 'M' && s[4] == 'E' && s[5] == 'M' && s[6] == '_') {
       char name[64];

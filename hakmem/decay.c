@@ -10,8 +10,9 @@
 extern const hak_decay_step_t __start_hak_decay_steps[] __attribute__((weak));
 extern const hak_decay_step_t __stop_hak_decay_steps[] __attribute__((weak));
 
-// 0: no thread; 1: running (or being started); 2: never (could not be started, or this is
-// the child of a fork: starting threads there is unsafe before exec, and TSan forbids it).
+// 0: no thread; 1: running (or being started); 2: never (this is the child of a fork:
+// starting threads there is unsafe before exec, and TSan forbids it); 3: never, because it
+// could not be started: the freeing threads run the passes (decay_inline).
 static _Atomic int decay_state;
 
 // Tests and mallopt-style callers may change the setting while the thread runs.
@@ -25,14 +26,34 @@ int hak_decay_held_by(int tid) { return hak_os_mutex_held_by(&decay_lock, tid); 
 void hak_decay_lock(void) { pthread_mutex_lock(&decay_lock); }
 void hak_decay_unlock(void) { pthread_mutex_unlock(&decay_lock); }
 
-size_t hak_decay_run(void) {
+static size_t decay_pass_locked(void) {
   size_t kept = 0;
-  if (!__start_hak_decay_steps) return 0;
-  pthread_mutex_lock(&decay_lock);
   uint64_t age = (uint64_t)decay_ms(), now = hak_os_now_ms();
   for (const hak_decay_step_t *s = __start_hak_decay_steps; s < __stop_hak_decay_steps; s++) kept += s->fn(now, age);
+  return kept;
+}
+
+size_t hak_decay_run(void) {
+  if (!__start_hak_decay_steps) return 0;
+  pthread_mutex_lock(&decay_lock);
+  size_t kept = decay_pass_locked();
   pthread_mutex_unlock(&decay_lock);
   return kept;
+}
+
+// Without the thread (it could not be started) the threads that
+// free memory run the passes themselves, at most one per half period, from the kick they
+// make anyway (no lock of the allocator is held there). trylock: a thread never waits for
+// another's pass.
+static _Atomic uint64_t decay_inline_next_ms;
+static void decay_inline(void) {
+  uint64_t now = hak_os_now_ms(), next = atomic_load_explicit(&decay_inline_next_ms, memory_order_relaxed);
+  if (now < next || !__start_hak_decay_steps) return;
+  uint64_t half = (uint64_t)decay_ms() / 2;
+  if (!atomic_compare_exchange_strong(&decay_inline_next_ms, &next, now + (half < 10 ? 10 : half))) return;
+  if (pthread_mutex_trylock(&decay_lock) != 0) return;
+  decay_pass_locked();
+  pthread_mutex_unlock(&decay_lock);
 }
 
 static void *decay_main(void *arg) {
@@ -53,10 +74,15 @@ static void *decay_main(void *arg) {
 }
 
 void hak_decay_kick(void) {
-  if (atomic_load_explicit(&decay_state, memory_order_relaxed) || decay_ms() <= 0) return;
+  int state = atomic_load_explicit(&decay_state, memory_order_relaxed);
+  if (state == 3 && decay_ms() > 0) decay_inline();
+  if (state || decay_ms() <= 0) return;
   int expect = 0;
   if (!atomic_compare_exchange_strong(&decay_state, &expect, 1)) return;
-  if (hak_os_thread_spawn(decay_main, "hakmem-decay") != 0) atomic_store(&decay_state, 2);
+  if (hak_os_thread_spawn(decay_main, "hakmem-decay") != 0) {
+    atomic_store(&decay_state, 3);
+    decay_inline();
+  }
 }
 
 int hak_decay_running(void) { return atomic_load(&decay_state) == 1; }

@@ -57,7 +57,7 @@ void hak_set_next_free(void (*next_free)(void *));
 void hak_set_next_allocator(void (*next_free)(void *), void *(*next_realloc)(void *, size_t),
                             size_t (*next_usable_size)(void *));
 
-#define HAK_STATS_VERSION 4  // 2: pool (L2.5 page heap) fields appended; 3: hit rates, LazyFree; 4: mid depot, arenas
+#define HAK_STATS_VERSION 5  // 2: pool (L2.5 page heap) fields appended; 3: hit rates, LazyFree; 4: mid depot, arenas; 5: OS failures
 typedef struct hak_stats {
   uint32_t version;             // HAK_STATS_VERSION
   uint32_t size;                // sizeof(hak_stats_t) of the library
@@ -84,6 +84,10 @@ typedef struct hak_stats {
   // threads) and the per-thread arenas their SuperSlabs are carved from.
   uint64_t mid_depot_blocks, mid_depot_bytes, mid_depot_puts, mid_depot_gets, mid_depot_refused;
   uint64_t mid_arenas, mid_arena_reserved_bytes;
+  // Version 5. OS calls the kernel refused (each reported on stderr, the first few in a
+  // line each; the memory concerned stays as it was), and of those, how many the test-only
+  // fault injection (HAKMEM_FAULT, --//cfg:fault_injection) made fail.
+  uint64_t os_failures, os_faults_injected;
 } hak_stats_t;
 
 // Fills *out (out->size bytes at most are written); returns 0.

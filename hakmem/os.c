@@ -23,27 +23,113 @@
 
 static _Atomic unsigned long os_failures;
 
-// One line per failed release (the memory stays mapped, counted in hak_os_failures()).
+// One line per failed call, for the first OS_REPORT_MAX of them (a sandbox that refuses
+// madvise would otherwise print one per release pass); all are counted in hak_os_failures().
+#define OS_REPORT_MAX 8
 void hak_os_report_failure(const char *call, const void *p, size_t size) {
   int saved = errno;
-  atomic_fetch_add(&os_failures, 1);
-  char msg[160];
-  hak_format(msg, sizeof msg, "hakmem: %s(%p, %zu) failed (errno %d); the range stays mapped\n", call, p, size, saved);
-  size_t n = 0;
-  while (msg[n]) n++;
-  hak_os_write_stderr(msg, n);
+  unsigned long k = atomic_fetch_add(&os_failures, 1);
+  if (k < OS_REPORT_MAX) {
+    char msg[200];
+    hak_format(msg, sizeof msg, "hakmem: %s(%p, %zu) failed (errno %d); the memory stays as it was%s\n", call, p, size, saved,
+               k + 1 == OS_REPORT_MAX ? " (further failures are only counted)" : "");
+    size_t n = 0;
+    while (msg[n]) n++;
+    hak_os_write_stderr(msg, n);
+  }
   errno = saved;
 }
 
 unsigned long hak_os_failures(void) { return atomic_load(&os_failures); }
 
+// ---------------------------------------------------------------- fault injection
+// Test builds only (--//cfg:fault_injection, HAKMEM_FAULT_INJECTION): HAKMEM_FAULT makes
+// chosen calls fail at a chosen rate, so every caller's failure path runs under the tests,
+// the fuzzers and the stress programs. A rate n/d fails exactly n of every d calls,
+// deterministically (call k, counted from 0 per kind, fails when k*n mod d < n: the first
+// call always fails), so a failing run replays. In other builds os_fail() is the constant 0 and the calls are as
+// they were.
+enum { OS_F_MMAP, OS_F_MUNMAP, OS_F_MADVISE, OS_F_MREMAP, OS_F_THREAD, OS_F_N };
+#ifdef HAKMEM_FAULT_INJECTION
+static const char *const os_fault_name[OS_F_N] = {"mmap", "munmap", "madvise", "mremap", "thread"};
+static struct {
+  _Atomic uint32_t num, den;
+  _Atomic uint64_t calls;
+} os_fault[OS_F_N];
+static _Atomic unsigned long os_injected;
+
+static int os_fail(int call) {
+  uint32_t d = atomic_load_explicit(&os_fault[call].den, memory_order_relaxed);
+  if (!d) return 0;
+  uint64_t n = atomic_load_explicit(&os_fault[call].num, memory_order_relaxed);
+  uint64_t k = atomic_fetch_add_explicit(&os_fault[call].calls, 1, memory_order_relaxed);
+  if (k * n % d >= n) return 0;
+  atomic_fetch_add_explicit(&os_injected, 1, memory_order_relaxed);
+  return 1;
+}
+
+static int os_parse_u32(const char **s, uint32_t *out) {
+  uint64_t v = 0;
+  const char *p = *s;
+  if (*p < '0' || *p > '9') return -1;
+  while (*p >= '0' && *p <= '9' && v <= UINT32_MAX) v = v * 10 + (uint64_t)(*p++ - '0');
+  if (v > UINT32_MAX) return -1;
+  *out = (uint32_t)v;
+  *s = p;
+  return 0;
+}
+
+int hak_os_fault_set(const char *spec) {
+  uint32_t num[OS_F_N] = {0}, den[OS_F_N] = {0};
+  const char *p = spec;
+  while (*p) {
+    int which = -1;
+    for (int i = 0; i < OS_F_N && which < 0; i++) {
+      const char *n = os_fault_name[i], *q = p;
+      while (*n && *n == *q) n++, q++;
+      if (!*n && *q == ':') which = i, p = q + 1;
+    }
+    if (which < 0 || os_parse_u32(&p, &num[which]) != 0 || *p++ != '/' || os_parse_u32(&p, &den[which]) != 0 ||
+        den[which] == 0 || num[which] > den[which] || (*p && *p++ != ','))
+      return -1;
+  }
+  for (int i = 0; i < OS_F_N; i++) {
+    atomic_store(&os_fault[i].calls, 0);
+    atomic_store(&os_fault[i].num, num[i]);
+    atomic_store(&os_fault[i].den, num[i] ? den[i] : 0);
+  }
+  return 0;
+}
+
+unsigned long hak_os_faults_injected(void) { return atomic_load(&os_injected); }
+#else
+static inline int os_fail(int call) {
+  (void)call;
+  return 0;
+}
+int hak_os_fault_set(const char *spec) {
+  (void)spec;
+  return -1;
+}
+unsigned long hak_os_faults_injected(void) { return 0; }
+#endif
+
 void *hak_os_map(size_t size) {
+  if (os_fail(OS_F_MMAP)) return NULL;
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return NULL;
   // A new mapping that lands where an old one was poisoned must start clean (and defined:
   // mmap memory is zero).
   HAK_TRACK_MAPPED(p, size);
   return p;
+}
+
+static int os_munmap(void *p, size_t size) {
+  if (os_fail(OS_F_MUNMAP)) {
+    errno = ENOMEM;  // what a split of a mapping past vm.max_map_count reports
+    return -1;
+  }
+  return munmap(p, size);
 }
 
 void *hak_os_map_aligned(size_t size, size_t align) {
@@ -56,7 +142,7 @@ void *hak_os_map_aligned(size_t size, size_t align) {
   size_t tail = align - head;
   // Trimming the ends of one mapping never splits it, so these only fail when the kernel
   // is out of memory for its own bookkeeping; then nothing is kept (no leaked head/tail).
-  if ((head && munmap(raw, head) != 0) || (tail && munmap((void *)(base + size), tail) != 0)) {
+  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + size), tail) != 0)) {
     hak_os_report_failure("munmap", raw, size + align);
     munmap(raw, size + align);  // whatever part is still mapped
     return NULL;
@@ -66,10 +152,15 @@ void *hak_os_map_aligned(size_t size, size_t align) {
 
 void hak_os_unmap(void *p, size_t size) {
   HAK_TRACK_MAPPED(p, size);
-  if (munmap(p, size) != 0) hak_os_report_failure("munmap", p, size);
+  if (os_munmap(p, size) != 0) hak_os_report_failure("munmap", p, size);
 }
 
-void hak_os_decommit(void *p, size_t size) { madvise(p, size, MADV_DONTNEED); }
+int hak_os_decommit(void *p, size_t size) {
+  if (os_fail(OS_F_MADVISE)) errno = EINVAL;  // a sandbox that refuses madvise
+  else if (madvise(p, size, MADV_DONTNEED) == 0) return 0;
+  hak_os_report_failure("madvise", p, size);
+  return -1;
+}
 
 void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
 
@@ -156,11 +247,13 @@ uint64_t hak_os_now_ns(void) {
 }
 
 int hak_os_resize_inplace(void *p, size_t old_size, size_t new_size) {
+  if (os_fail(OS_F_MREMAP)) return -1;
   void *q = mremap(p, old_size, new_size, 0);
   return q == p ? 0 : -1;
 }
 
 void *hak_os_move_to(void *p, size_t old_size, size_t new_size, void *dst) {
+  if (os_fail(OS_F_MREMAP)) return NULL;
   void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
   return q == MAP_FAILED ? NULL : q;
 }
@@ -197,6 +290,7 @@ size_t hak_os_lazyfree_bytes(void) { return hak_os_proc_kb("/proc/self/smaps_rol
 int hak_os_gettid(void) { return (int)syscall(SYS_gettid); }
 
 int hak_os_thread_spawn(void *(*fn)(void *), const char *name) {
+  if (os_fail(OS_F_THREAD)) return EAGAIN;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);  // the new thread inherits the full mask

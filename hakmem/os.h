@@ -17,10 +17,18 @@ void *hak_os_map_aligned(size_t size, size_t align);
 // Unmaps; a failure is reported (one line) and counted, never ignored.
 void hak_os_unmap(void *p, size_t size);
 void hak_os_report_failure(const char *call, const void *p, size_t size);
+// Fault injection (builds with --//cfg:fault_injection only; elsewhere -1 and 0):
+// "call:n/d,..." with call one of mmap, munmap, madvise, mremap, thread makes n of every d
+// such calls fail; "" turns it off. -1 for a malformed spec (nothing changes). Set from
+// HAKMEM_FAULT by config.c, or directly by a test.
+int hak_os_fault_set(const char *spec);
+unsigned long hak_os_faults_injected(void);
 // Number of OS calls that failed to release memory so far.
 unsigned long hak_os_failures(void);
 // Give pages back to the kernel but keep the range mapped (reads return zeros afterwards).
-void hak_os_decommit(void *p, size_t size);
+// 0 on success; -1 (reported in one line, counted) when the kernel refused: then the
+// pages keep their contents, and the caller must go on treating them as dirty.
+int hak_os_decommit(void *p, size_t size);
 // Ask for transparent huge pages on a 2 MiB-aligned range (a hint; ignored where THP is off).
 void hak_os_hugepages(void *p, size_t size);
 // Monotonic clock in milliseconds / nanoseconds (vDSO; for the learner and timing only).

@@ -29,6 +29,8 @@ static void stats_collect(hak_stats_t *s) {
   s->rss_bytes = hak_os_rss_bytes();
   s->peak_rss_bytes = hak_os_peak_rss_bytes();
   s->invalid_frees = hak_invalid_free_count();
+  s->os_failures = hak_os_failures();
+  s->os_faults_injected = hak_os_faults_injected();
 }
 
 int hak_stats_get(hak_stats_t *out) {
@@ -49,7 +51,7 @@ int hak_stats_get(hak_stats_t *out) {
   X(pool_free_dirty_bytes) X(pool_free_clean_bytes) X(pool_madvise_calls) X(pool_released_bytes)        \
   X(tiny_hit_permille) X(pool_hit_permille) X(large_hit_permille) X(lazyfree_bytes) X(mid_depot_blocks)    \
   X(mid_depot_bytes) X(mid_depot_puts) X(mid_depot_gets) X(mid_depot_refused) X(mid_arenas)               \
-  X(mid_arena_reserved_bytes)
+  X(mid_arena_reserved_bytes) X(os_failures) X(os_faults_injected)
 
 void hak_stats_print(int json) {
   char buf[4096];

@@ -457,6 +457,12 @@ static int run_mode(const mode_t_ *m) {
          (unsigned long)st.pool_live_blocks, (unsigned long)st.large_live, (unsigned long)(st.rss_bytes >> 10), (unsigned long)(st.peak_rss_bytes >> 10));
   fflush(stdout);
   if (bad) return 1;
+  // Under fault injection (CI's fault_injection step), refused calls must have happened.
+  const char *faults = getenv("HAKMEM_FAULT");
+  if (faults && *faults && m->fn != mode_fork && m->fn != mode_forkexit && !st.os_faults_injected) {
+    fprintf(stderr, "stress: FAILED: HAKMEM_FAULT=%s set but no OS call was made to fail\n", faults);
+    return 1;
+  }
   if (st.tiny_live_blocks || st.pool_live_blocks || st.large_live) {
     fprintf(stderr, "stress: FAILED: blocks still live after %s freed everything\n", m->name);
     return 1;

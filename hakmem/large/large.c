@@ -348,13 +348,6 @@ void *large_realloc(large_hdr_t *h, size_t size) {
   return user_of(h);
 }
 
-int large_may_adopt(void) {
-  pthread_mutex_lock(&large_lock);
-  int ok = st.live < LARGE_ADOPT_MAX;
-  pthread_mutex_unlock(&large_lock);
-  return ok;
-}
-
 size_t large_trim(void) {
   large_hdr_t *list = NULL;
   pthread_mutex_lock(&large_lock);

@@ -40,11 +40,6 @@ size_t large_usable(const large_hdr_t *h);
 void large_free(large_hdr_t *h);
 // Grows or shrinks in place or by moving the pages (mremap); NULL when that is impossible.
 void *large_realloc(large_hdr_t *h, size_t size);
-// Whether a realloc may move a page-heap block into a mapping of its own (api.c): each is
-// one more memory map, and vm.max_map_count (65530 by default) is the program's too, so
-// past LARGE_ADOPT_MAX live large blocks the page heap keeps such blocks (by copying).
-#define LARGE_ADOPT_MAX 4096
-int large_may_adopt(void);
 size_t large_trim(void);
 
 typedef struct {

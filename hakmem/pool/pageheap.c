@@ -193,7 +193,9 @@ static void release_locked_impl(ph_shard_t *sh, uint64_t target, uint32_t min_ag
   for (int b = PH_NBINS - 1; b >= 0 && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; b--) {
     for (ph_desc_t *d = sh->bins[b]; d && atomic_load_explicit(&ph_dirty_total, memory_order_relaxed) > target; d = d->next) {
       if (d->clean || (uint32_t)(sh->clock - d->epoch) < min_age) continue;
-      hak_os_decommit(ph_page_of(d), (size_t)d->len << PH_PAGE_SHIFT);
+      // A refused madvise leaves the pages as they were: the span stays dirty, or calloc
+      // would skip zeroing memory that still holds old data.
+      if (hak_os_decommit(ph_page_of(d), (size_t)d->len << PH_PAGE_SHIFT) != 0) continue;
       sh->free_dirty -= d->len;
       sh->free_clean += d->len;
       atomic_fetch_sub_explicit(&ph_dirty_total, d->len, memory_order_relaxed);
@@ -367,7 +369,7 @@ size_t ph_trim(void) {
     for (unsigned b = 0; b < PH_NBINS; b++)
       for (ph_desc_t *d = sh->bins[b]; d; d = d->next) {
         uintptr_t lo = HAK_ALIGN_UP((uintptr_t)(d + 1), PH_PAGE), hi = (uintptr_t)(d + d->len - 1) & ~(PH_PAGE - 1);
-        if (hi > lo) hak_os_decommit((void *)lo, hi - lo);
+        if (hi > lo) (void)hak_os_decommit((void *)lo, hi - lo);  // refused: they just stay resident
       }
     // Unmap arenas that hold nothing: their one free span covers every data page.
     ph_arena_t **pp = &sh->arenas;

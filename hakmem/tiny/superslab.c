@@ -250,7 +250,7 @@ size_t ss_decommit_free_slabs(superslab_t *ss) {
     // Whole pages of the slab's block area only: slab 0 begins after the header.
     uintptr_t lo = HAK_ALIGN_UP((uintptr_t)ss->slabs[i].begin, HAK_OS_PAGE);
     uintptr_t hi = (uintptr_t)ss + ((uintptr_t)(i + 1) << ss->slab_shift);
-    hak_os_decommit((void *)lo, hi - lo);
+    if (hak_os_decommit((void *)lo, hi - lo) != 0) continue;  // still dirty: headers are scrubbed on reuse
     bytes += hi - lo;
     ss->dirty_units &= ~units;  // reads as zero again: no stale headers to scrub
   }
