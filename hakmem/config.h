@@ -19,6 +19,7 @@ typedef struct hak_config {
   long tiny_adapt_bytes; // HAKMEM_TINY_ADAPT_BYTES: per-thread capacity a cache may grow by beyond its targets
   long tiny_slow_start;  // HAKMEM_TINY_SLOW_START: first refills of a class in a thread carve about a page (refill.c)
   long mid_cache_bytes; // HAKMEM_MID_CACHE_BYTES: thread-cache target per class (10–64 KiB blocks)
+  long mid_grow_bytes;  // HAKMEM_MID_GROW_BYTES: per thread, cache capacity the band's classes may earn above their start
   long large_cache_mb;   // HAKMEM_LARGE_CACHE_MB: freed large blocks kept mapped; dirty free pool pages kept resident
   long decay_ms;         // HAKMEM_DECAY_MS: freed page-heap spans and large mappings idle this long go back to the OS
   long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)

@@ -4,9 +4,9 @@
 //     64 blocks) and a ring of HAKMEM_MID_RING_CAP in front of it; the 1280 B – 8 KiB
 //     classes keep the engine's Tiny budget;
 //   * bundles: half of an overflowing cache goes to the depot (depot.h) when it is at least
-//     HAKMEM_MID_MIN_BUNDLE blocks and the depot's byte budget allows; a refill takes depot
-//     bundles before slabs, asks for at least HAKMEM_MID_MIN_BUNDLE blocks and draws on up
-//     to HAKMEM_MID_REFILL_BATCH slabs or bundles;
+//     the class's smallest bundle (HAKMEM_MID_MIN_BUNDLE blocks, at most 64 KiB of them) and
+//     the depot's byte budget allows; a refill takes depot bundles before slabs, asks for at
+//     least that many blocks and draws on up to HAKMEM_MID_REFILL_BATCH slabs or bundles;
 //   * memory: kind-MID SuperSlabs are carved from the heap's arena (arena.h);
 //   * the learner (learn.h) in learner builds.
 // Every setting is read when used, so tests may change hak_cfg at run time.
@@ -28,11 +28,19 @@ static uint32_t band_cap(unsigned c) {
 }
 
 static uint32_t band_ring_cap(void) { return (uint32_t)hak_cfg.mid_ring_cap; }
-static uint32_t band_refill_min(void) { return (uint32_t)hak_cfg.mid_min_bundle; }
+// HAKMEM_MID_MIN_BUNDLE blocks, but no more than about 64 KiB of them (at least one): the
+// smallest cache, refill and bundle of a class. A thread that only frees a class (a
+// consumer) then holds 64 KiB of it, not 4 blocks of 64 KiB, and hands on bundles of that.
+#define BAND_MIN_BYTES (64u << 10)
+static uint32_t band_refill_min(unsigned c) {
+  uint32_t n = (uint32_t)hak_cfg.mid_min_bundle, by = BAND_MIN_BYTES / tiny_class_stride[c];
+  if (n > by) n = by;
+  return n ? n : 1;
+}
 static uint32_t band_refill_slabs(void) { return hak_cfg.mid_refill_batch > 0 ? (uint32_t)hak_cfg.mid_refill_batch : 1; }
 
 static int band_put(unsigned c, void *head, uint32_t k, uint32_t seq) {
-  if (!hak_cfg.mid_depot_bytes || k < (uint32_t)hak_cfg.mid_min_bundle) return 0;
+  if (!hak_cfg.mid_depot_bytes || k < band_refill_min(c)) return 0;
   return mid_depot_put(c, head, k, seq);
 }
 

@@ -48,9 +48,10 @@ typedef struct tiny_band {
   // ring.
   uint32_t (*cap)(unsigned c);
   uint32_t (*ring_cap)(void);
-  // A refill of class c asks for at least this many blocks and may draw on up to
-  // refill_slabs() slabs.
-  uint32_t (*refill_min)(void);
+  // A refill of class c asks for at least refill_min(c) blocks and may draw on up to
+  // refill_slabs() slabs. refill_min(c) is also the smallest thread-cache capacity of c
+  // (adapt.c: a thread starts there and grows by allocating).
+  uint32_t (*refill_min)(unsigned c);
   uint32_t (*refill_slabs)(void);
   // A bundle of k blocks of class c leaving a thread cache (free headers, NULL-terminated):
   // 1 when the band keeps it, 0 when the engine must return it to the slabs. `seq` is the

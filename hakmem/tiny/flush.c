@@ -126,7 +126,11 @@ void heap_apply_caps(tiny_tls_t *t) {
 void heap_flush_half(tiny_tls_t *t, tiny_bin_t *b, unsigned c) {
   HAK_TIME_START(t0);
   uint32_t k = b->cap / 2 ? b->cap / 2 : 1;
-  if (tiny_band_of(c)) {  // one bundle, which the band may keep (heap_spill_chain)
+  const tiny_band_t *band = tiny_band_of(c);
+  if (band) {  // one bundle, which the band may keep (heap_spill_chain)
+    // A cache at its smallest (a thread that only frees the class) sends the whole bin:
+    // half of it would be less than the band's smallest bundle.
+    if (k < band->refill_min(c)) k = tiny_bin_count(b);
     void *head = b->head, *last = tiny_chain_at(head, k - 1);
     b->head = hak_next_get(last);
     hak_next_set(last, NULL);

@@ -64,14 +64,16 @@ typedef struct tiny_ring {
 enum { TINY_THREAD_NEW = 0, TINY_THREAD_ACTIVE = 1, TINY_THREAD_DEAD = 2 };  // tiny_state
 
 
-// Adaptive capacities of the classes the engine sizes itself (below the band): slow-path
-// state only (adapt.c).
+// Adaptive capacities (adapt.c): of the classes the engine sizes itself (below the band),
+// and the demand-driven ones of the band's classes. Slow-path state only.
 typedef struct tiny_adapt {
-  uint16_t base[TINY_NCLASS];    // the capacity the thread started with (the target)
+  uint16_t base[TINY_NCLASS];    // the target capacity (below the band: the starting one)
+  uint8_t ring_base[TINY_NRING];  // the band's ring capacity, reached with the list's target
   uint8_t refilled[TINY_NCLASS];  // refilled since the capacity last shrank
   uint8_t dry[TINY_NCLASS];       // overflows in a row without a refill
   uint8_t starts[TINY_NCLASS];    // slow start: refills so far, TINY_SLOW_START_DONE once full size
   uint64_t grown_bytes;           // capacity above the targets, in bytes, all classes
+  uint64_t band_bytes;            // the band's classes: list and ring capacity above their start, in bytes
   uint32_t grows, shrinks;        // events (tests, stats)
 } tiny_adapt_t;
 

@@ -90,7 +90,12 @@ void heap_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
 // Adaptive capacities (adapt.c): heap_adapt_start records a new cache's targets; when bin c
 // is full on a free, heap_adapt_full returns 1 if it grew the bin (the free then goes in),
 // else 0 (the caller flushes), having shrunk a bin that only receives frees.
+// A band class's bin and ring start at the band's smallest refill and no ring, and grow
+// toward the band's capacities only as the thread allocates the class (heap_adapt_miss, on
+// each refill): a thread that only frees a class (a consumer) keeps a few blocks of it,
+// where the full capacities held up to 1.5 MiB per class and thread.
 void heap_adapt_start(tiny_tls_t *t);
+void heap_adapt_miss(tiny_tls_t *t, unsigned c);
 int heap_adapt_full(tiny_tls_t *t, unsigned c);
 // Applies the capacities the learner chose (t->tune.cap_want), flushing what no longer fits.
 // Does nothing in a build without the learner.

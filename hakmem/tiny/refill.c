@@ -143,6 +143,7 @@ void *tiny_alloc_slow(unsigned c) {
     if (p) return p;
   }
   if (!b->head) {
+    heap_adapt_miss(t, c);  // a band class this thread allocates earns a larger cache
     uint32_t want = heap_refill_want(t, b);
     void *chain = NULL;
     uint32_t n = 0;
@@ -150,7 +151,7 @@ void *tiny_alloc_slow(unsigned c) {
     const tiny_band_t *band = tiny_band_of(c);
     if (band) {
       // Band classes: at least the band's minimum per refill, and its bundles before the slabs.
-      uint32_t least = band->refill_min();
+      uint32_t least = band->refill_min(c);
       if (want < least) want = least;
       if (want > b->cap) want = b->cap;
       n = band_refill(band, t, c, want, &chain);

@@ -107,9 +107,9 @@ int heap_thread_init(void) {
   }
   t->heap = h;
   for (unsigned c = 0; c < TINY_NCLASS; c++) t->bin[c].cap = t->bin[c].room = bin_cap(c);
-  heap_adapt_start(t);
   const tiny_band_t *band = tiny_band_of(TINY_RING_FIRST);
   for (unsigned i = 0; i < TINY_NRING; i++) t->ring[i].cap = band ? band->ring_cap() : 0;
+  heap_adapt_start(t);  // records those targets; the band's classes start small
 #if HAKMEM_LEARNER
   t->tune.wmax_pct = 100;
   t->tune.refill_div = 2;
