@@ -33,27 +33,30 @@ static uint32_t band_floor(const tiny_band_t *band, const tiny_adapt_t *a, unsig
   return f < a->base[c] ? f : a->base[c];
 }
 
-// The ring capacity that goes with list capacity cap of ring class c.
-static uint32_t band_ring_for(const tiny_tls_t *t, unsigned c, uint32_t cap) {
+// The ring capacity that goes with list capacity cap of ring class c: none at the start,
+// the band's full ring at the target, in proportion between.
+static uint32_t band_ring_for(const tiny_tls_t *t, const tiny_band_t *band, unsigned c, uint32_t cap) {
   if (c < TINY_RING_FIRST) return 0;
   uint32_t full = t->adapt.ring_base[c - TINY_RING_FIRST], base = t->adapt.base[c];
-  uint32_t r = base ? (uint32_t)((uint64_t)full * cap / base) : full;
-  return r < full ? r : full;
+  uint32_t floor = band_floor(band, &t->adapt, c);
+  if (cap >= base) return full;
+  if (cap <= floor) return 0;
+  return (uint32_t)((uint64_t)full * (cap - floor) / (base - floor));
 }
 
 // Bytes of capacity class c holds above its start at list capacity cap.
 static uint64_t band_cost(const tiny_tls_t *t, const tiny_band_t *band, unsigned c, uint32_t cap) {
   uint32_t floor = band_floor(band, &t->adapt, c);
-  uint64_t blocks = (cap > floor ? cap - floor : 0) + band_ring_for(t, c, cap);
+  uint64_t blocks = (cap > floor ? cap - floor : 0) + band_ring_for(t, band, c, cap);
   return blocks * tiny_class_stride[c];
 }
 
 // Sets ring class c's ring capacity to go with its list's; what no longer fits leaves as
 // one chain (the band's, or the slabs).
-static void band_set_ring(tiny_tls_t *t, unsigned c) {
+static void band_set_ring(tiny_tls_t *t, const tiny_band_t *band, unsigned c) {
   if (c < TINY_RING_FIRST) return;
   tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
-  uint32_t cap = band_ring_for(t, c, t->bin[c].cap);
+  uint32_t cap = band_ring_for(t, band, c, t->bin[c].cap);
   if (r->n > cap) {
     uint32_t k = r->n - cap;
     for (uint32_t i = cap; i + 1 < r->n; i++) hak_next_set(r->slot[i], r->slot[i + 1]);
@@ -74,7 +77,7 @@ void heap_adapt_start(tiny_tls_t *t) {
     if (!band) continue;
     tiny_bin_t *b = &t->bin[c];
     b->cap = b->room = band_floor(band, a, c);
-    band_set_ring(t, c);
+    band_set_ring(t, band, c);
   }
 }
 
@@ -91,7 +94,7 @@ void heap_adapt_miss(tiny_tls_t *t, unsigned c) {
   a->band_bytes += more;
   b->room += cap - b->cap;
   b->cap = cap;
-  band_set_ring(t, c);
+  band_set_ring(t, band, c);
   a->grows++;
 }
 
@@ -106,7 +109,7 @@ int heap_adapt_full(tiny_tls_t *t, unsigned c) {
       uint32_t cap = b->cap / 2 > floor ? b->cap / 2 : floor;
       a->band_bytes -= band_cost(t, band, c, b->cap) - band_cost(t, band, c, cap);
       heap_set_cap(t, c, cap);
-      band_set_ring(t, c);
+      band_set_ring(t, band, c);
       a->shrinks++;
     }
     return 0;
