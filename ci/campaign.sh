@@ -2,9 +2,11 @@
 # The long runs behind the closing notes (not part of CI): every stress mode for
 # STRESS_SECONDS (default 600) under --config=opt and --config=tsan side by side, then every
 # fuzzer for FUZZ_SECONDS (default 600) with its dictionary, two at a time, new units in a
-# corpus. Logs, a summary, crash artifacts ($f-crash-*) and the new corpus units
-# (corpus-new/<fuzzer>/) go to $1 (default /tmp/hakmem-campaign).
-#   bash ci/campaign.sh [out-dir] [stress|fuzz|all]
+# corpus; and the full workload sweep (bench/sweep: every cell, 5 runs, under glibc, HAKMEM
+# and the Debian peers). Logs, a summary, crash artifacts ($f-crash-*), the new corpus units
+# (corpus-new/<fuzzer>/) and the sweep's table and heat map (sweep/) go to $1 (default
+# /tmp/hakmem-campaign).
+#   bash ci/campaign.sh [out-dir] [stress|fuzz|sweep|all]
 set -u
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/hakmem-campaign}
@@ -12,7 +14,11 @@ what=${2:-all}
 ssecs=${STRESS_SECONDS:-600} fsecs=${FUZZ_SECONDS:-600} threads=${STRESS_THREADS:-4}
 mkdir -p "$out"
 fail=0
-if [ "$what" != fuzz ]; then
+if [ "$what" = sweep ] || [ "$what" = all ]; then
+  ./bazelw run //bench:sweep -- --runs 5 --out "$out/sweep" >"$out/sweep.log" 2>&1 || { echo "campaign: sweep FAILED"; fail=1; }
+  tail -60 "$out/sweep.log"
+fi
+if [ "$what" = stress ] || [ "$what" = all ]; then
   ./bazelw build --config=opt //stress:stress >/dev/null 2>&1 && ./bazelw build --config=tsan //stress:stress >/dev/null 2>&1 ||
     { echo "campaign: stress build failed"; exit 1; }
   OPT="$(./bazelw info --config=opt bazel-bin 2>/dev/null)/stress/stress"
@@ -28,7 +34,7 @@ if [ "$what" != fuzz ]; then
     echo "tsan: $(grep '^stress ' "$out/stress-tsan-$m.log")"
   done | tee "$out/stress-summary.txt"
 fi
-if [ "$what" != stress ]; then
+if [ "$what" = fuzz ] || [ "$what" = all ]; then
   fuzzers=$(sed -n 's/^ *name = "\([a-z_]*_fuzzer\)",/\1/p' fuzz/BUILD.bazel)
   ./bazelw build --config=fuzz $(for f in $fuzzers; do echo "//fuzz:$f"; done) >/dev/null 2>&1 || { echo "campaign: fuzz build failed"; exit 1; }
   BIN=$(./bazelw info --config=fuzz bazel-bin 2>/dev/null)

@@ -57,6 +57,9 @@ ci_check tsan_gate_catches_race ci/tsan_gate.sh --seconds-per-mode=3 --expect-ra
 # 7. Users' ways in: Bazel consumer workspace and LD_PRELOAD into real programs.
 ci_check consumer_workspace ci/consumer.sh
 ci_check preload_programs ci/preload_smoke.sh
+# The workload sweep's smoke: a few cells under glibc and HAKMEM, once; fails on a crashed
+# run, a corrupted block or a run HAKMEM did not serve (no timing assertion: it reports).
+ci_check sweep_smoke ./bazelw run //bench:sweep -- --smoke --no-debian-peers --out "$CI_LOG_DIR/sweep"
 # 8. Offline checks of what runs elsewhere: BUILD/.bzl files pass buildifier, the GitHub
 #    workflows pass actionlint (and both linters fail on a planted defect); the OSS-Fuzz /
 #    ClusterFuzzLite build script as the base-builder image calls it, address and undefined,

@@ -12,6 +12,8 @@
 
 #include "hakmem/config.h"
 #include "hakmem/internal.h"
+#include "hakmem/os.h"
+#include "hakmem/track.h"
 
 extern char **environ;
 
@@ -39,6 +41,14 @@ static HAK_TLS int init_owner;
 
 static void run_init(void) {
   init_owner = 1;
+  // The free-list key first: no list exists yet, and once one does the key never changes
+  // (a forked child re-running init keeps its parent's key and lists).
+  if (!hak_link_key) {
+    // A low nibble other than 0: links are 16-byte aligned, so an aligned address written
+    // into a free block (what an attacker writes) decodes misaligned and is caught.
+    uintptr_t k = (uintptr_t)hak_os_random64();
+    hak_link_key = (k & ~(uintptr_t)15) | (1 + (k & 15) % 15);
+  }
   hak_config_load(environ);
   run_steps();
   atomic_store_explicit(&hak_init_state, HAK_INIT_DONE, memory_order_release);

@@ -289,6 +289,21 @@ size_t hak_os_lazyfree_bytes(void) { return hak_os_proc_kb("/proc/self/smaps_rol
 
 int hak_os_gettid(void) { return (int)syscall(SYS_gettid); }
 
+uint64_t hak_os_random64(void) {
+  uint64_t v = 0;
+  // getrandom(2) never blocks once the pool is ready; without it (old kernels, seccomp),
+  // the kernel's 16 random bytes of the auxiliary vector, mixed so that the result is
+  // neither of glibc's secrets made from them (stack guard, pointer guard).
+  if (syscall(SYS_getrandom, &v, sizeof v, 0x1 /* GRND_NONBLOCK */) == (long)sizeof v && v) return v;
+  const uint64_t *r = (const uint64_t *)getauxval(AT_RANDOM);
+  uint64_t a = r ? r[0] : 0, b = r ? r[1] : 0;
+  uint64_t x = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (uint64_t)(uintptr_t)&v;
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 29;
+  return x;
+}
+
 int hak_os_thread_spawn(void *(*fn)(void *), const char *name) {
   if (os_fail(OS_F_THREAD)) return EAGAIN;
   sigset_t all, old;

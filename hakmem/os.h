@@ -49,6 +49,8 @@ size_t hak_os_rss_bytes(void);
 size_t hak_os_peak_rss_bytes(void);
 // Pages freed with MADV_FREE not yet reclaimed (LazyFree in smaps_rollup), in bytes.
 size_t hak_os_lazyfree_bytes(void);
+// 64 random bits from the kernel (getrandom, else AT_RANDOM): the free-list key.
+uint64_t hak_os_random64(void);
 // Kernel id of the calling thread (a syscall: thread set-up only).
 int hak_os_gettid(void);
 // Starts a detached thread running fn with every signal blocked (so it never takes a

@@ -19,7 +19,7 @@ typedef struct {
 static void check_bundle(unsigned c, void *head, uint32_t n, void *arg) {
   mid_check_t *x = arg;
   uint32_t k = 0;
-  for (void *b = head; b && k <= n; b = hak_next_get(b)) k++;
+  for (void *b = head; b && k <= n; b = hak_next_peek(b)) k++;
   if (k != n) {
     hak_log("integrity: depot bundle %p class %u: chain length %u, bundle says %u", head, c, k, n);
     x->bad++;

@@ -84,7 +84,7 @@ static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
   // below as its first block does; each must end at the block its description names.
   unsigned n = 0, run_left = s->top_n, runs_ok = 1;
   void *run_tail = s->top_tail;
-  for (void *b = s->free; b && n <= s->capacity; b = hak_next_get(b), n++) {
+  for (void *b = s->free; b && n <= s->capacity; b = hak_next_peek(b), n++) {
     check_free_block(x, "free list", ss, s, b);
     if (!run_left) {  // b begins a run below the top
       uint32_t w = hak_aux32_get(b);
@@ -104,7 +104,7 @@ static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
          i, (void *)ss);
   unsigned r = 0;
   uintptr_t rw = atomic_load_explicit(&s->remote, memory_order_acquire);
-  for (void *b = (void *)(rw & ~(uintptr_t)1); b && r <= s->capacity; b = hak_next_get(b), r++)
+  for (void *b = (void *)(rw & ~(uintptr_t)1); b && r <= s->capacity; b = hak_next_peek(b), r++)
     check_free_block(x, "remote queue", ss, s, b);
   if (r > s->used)
     FAIL(x, "integrity: slab %u of SuperSlab %p: %u remote blocks but used is only %u", i, (void *)ss, r, s->used);
@@ -160,7 +160,7 @@ static int check_cached_block(check_ctx_t *x, const char *where, const void *own
 static void check_band_bundle(unsigned c, void *head, uint32_t n, void *arg) {
   check_ctx_t *x = arg;
   uint32_t k = 0;
-  for (void *b = head; b && k <= n; b = hak_next_get(b), k++)
+  for (void *b = head; b && k <= n; b = hak_next_peek(b), k++)
     if (!check_cached_block(x, "band bundle", head, c, b)) break;
   x->band_blocks += k;
 }
@@ -190,7 +190,7 @@ static void check_heap(tiny_heap_t *h, void *arg) {
     uint32_t count = tiny_bin_count(&t->bin[c]);
     if (t->bin[c].room > t->bin[c].cap)
       FAIL(x, "integrity: thread cache of heap %p class %u: room %u exceeds cap %u", (void *)h, c, t->bin[c].room, t->bin[c].cap);
-    for (void *b = t->bin[c].head; b && k <= count; b = hak_next_get(b), k++)
+    for (void *b = t->bin[c].head; b && k <= count; b = hak_next_peek(b), k++)
       if (!check_cached_block(x, "thread cache of heap", h, c, b)) break;
     if (k != count)
       FAIL(x, "integrity: thread cache of heap %p class %u: list length %u, count (cap - room) says %u", (void *)h, c, k, count);
