@@ -77,9 +77,11 @@ int heap_thread_init(void);
 tiny_heap_t *heap_new_locked(void);
 // Detaches heap h from its thread and queues it for adoption (heap_list_lock held).
 void heap_abandon_locked(tiny_heap_t *h);
-// Flushes cache t, releases its heap's empty SuperSlabs and abandons the heap
-// (heap_list_lock held).
+// Flushes cache t and abandons its heap, which keeps its empty SuperSlabs and arena for
+// the next thread until a decay pass (heap_list_lock held).
 void heap_abandon_thread_locked(tiny_tls_t *t);
+// Releases an unused heap's empty SuperSlabs and the rest of its band's arena (h->lock held).
+void heap_release_idle(tiny_heap_t *h);
 // Folds t's debug counters into heap_exited (heap_list_lock held).
 void heap_fold_counters_locked(tiny_tls_t *t);
 

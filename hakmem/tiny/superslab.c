@@ -16,7 +16,22 @@ static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released fi
 static ss_stats_t ss_stats;
 static uint64_t ss_cache_takes, ss_cache_takes_seen;  // SuperSlabs taken from the cache (decay)
 
+static uint32_t ss_slab_units(superslab_t *ss, unsigned slab);
+
+// What slab s of a SuperSlab about to be cut again has written (see tiny_slab_t.written).
+static uint32_t ss_slab_written(const tiny_slab_t *s) {
+  uint64_t w = s->written;
+  if (s->cls != SS_CLASS_NONE && SS_BLOCK_LEAD + (uint64_t)s->carved * s->stride > w)
+    w = SS_BLOCK_LEAD + (uint64_t)s->carved * s->stride;
+  return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+}
+
 static void ss_init_slabs(superslab_t *ss, unsigned kind) {
+  // From the cache with the same kind, its slabs lie where they lay: what they wrote stays
+  // known. A new mapping is zero throughout (kind is 0 there, and nothing is dirty).
+  int same = ss->kind == kind;
+  uint32_t written[SS_NSLABS];
+  for (unsigned i = 0; i < SS_NSLABS; i++) written[i] = same ? ss_slab_written(&ss->slabs[i]) : UINT32_MAX;
   ss->kind = (uint8_t)kind;
   ss->slab_shift = kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
   ss->nslabs = (uint8_t)(SS_SIZE >> ss->slab_shift);
@@ -36,6 +51,9 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
     s->idx = (uint8_t)i;
     s->cls = SS_CLASS_NONE;
     s->begin = i < ss->nslabs ? (uint8_t *)ss + ((size_t)i << ss->slab_shift) + (i == 0 ? SS_HEADER_BYTES : 0) : NULL;
+    // One that served the other kind was cut elsewhere: a dirty slab counts as written
+    // throughout.
+    s->written = i < ss->nslabs && (ss->dirty_units & ss_slab_units(ss, i)) ? written[i] : 0;
   }
 }
 
@@ -175,10 +193,14 @@ static void ss_set_units(superslab_t *ss, unsigned slab, uint8_t cls) {
 // free()'s fast path accepts a block slot whose header byte says "allocated, class c"; the
 // slots a slab has not carved yet must not say so. Fresh memory is zero; a unit that served
 // another class may hold that class's user data exactly where this class's headers go.
+// Only the part earlier classes carved (s->written) can hold such bytes: reading the rest
+// would fault in pages never written (a program cycling sizes through the classes, each
+// slab reassigned again and again, took 77 % of its page faults here).
 static void ss_scrub_headers(tiny_slab_t *s, unsigned c) {
   const uint8_t alloc = TINY_HDR_ALLOC_OF(c);
   uint8_t *first = s->begin + SS_BLOCK_LEAD;
-  for (uint32_t j = 0; j < s->capacity; j++) {
+  uint64_t limit = s->written;
+  for (uint32_t j = 0; j < s->capacity && SS_BLOCK_LEAD + (uint64_t)j * s->stride <= limit; j++) {
     uint8_t *h = first + (size_t)j * s->stride - 1;
     HAK_TRACK_MAPPED(h, 1);  // a header byte, never user data of this class
     if (hak_peek8(h) == alloc) *h = 0;
@@ -218,6 +240,8 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
 }
 
 void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
+  uint64_t w = SS_BLOCK_LEAD + (uint64_t)s->carved * s->stride;
+  if (w > s->written) s->written = (uint32_t)w;
   s->cls = SS_CLASS_NONE;
   ss_set_units(ss, s->idx, SS_CLASS_NONE);
   s->free = NULL;
@@ -253,6 +277,7 @@ size_t ss_decommit_free_slabs(superslab_t *ss) {
     if (hak_os_decommit((void *)lo, hi - lo) != 0) continue;  // still dirty: headers are scrubbed on reuse
     bytes += hi - lo;
     ss->dirty_units &= ~units;  // reads as zero again: no stale headers to scrub
+    ss->slabs[i].written = 0;
   }
   return bytes;
 }

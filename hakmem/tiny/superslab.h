@@ -67,6 +67,9 @@ typedef struct tiny_slab {
   void *top_tail;             // last block of the free list's top run (when `free` is not empty)
   uint16_t top_n;             // length of the top run; 0 exactly when `free` is empty
   uint16_t run_max;           // a chain joins the top run while it stays this short (about a refill)
+  // Bytes from `begin` that earlier classes of this slab carved since its pages were last
+  // clean (UINT32_MAX: unknown, all of it): a new class scrubs stale headers only there.
+  uint32_t written;
 } tiny_slab_t;
 
 // A run's description in its first block: its last block's offset from the slab's start
