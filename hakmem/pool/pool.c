@@ -107,6 +107,11 @@ static void pool_key_create(void) {
   pool_key_ok = pthread_key_create(&pool_key, pool_key_dtor) == 0;
 }
 
+// The key is taken at initialisation, before main: a program that uses up the pthread keys
+// later still gets thread caches.
+static void pool_key_init(void) { pthread_once(&pool_key_once, pool_key_create); }
+HAK_INIT_STEP(HAK_INIT_TIER, pool_key_init);
+
 static HAK_NOINLINE pool_tls_t *pool_thread_init(void);
 HAK_INLINE pool_tls_t *pool_thread(void) {
   pool_tls_t *t = pool_me;

@@ -65,6 +65,17 @@ tiny_heap_t *heap_new_locked(void) {
   return h;
 }
 
+// The thread-cache key is taken at initialisation, before main (init.c), so a program
+// that uses up every pthread key later still gives each of its threads a cache. Without
+// one (the keys were gone even then) threads allocate from the shared dead-thread heap,
+// which the decay passes drain and release like an abandoned heap (tiny_decay).
+static void tiny_key_init(void) {
+  pthread_mutex_lock(&heap_list_lock);
+  if (!tiny_key_ready && pthread_key_create(&tiny_key, tiny_key_dtor) == 0) tiny_key_ready = 1;
+  pthread_mutex_unlock(&heap_list_lock);
+}
+HAK_INIT_STEP(HAK_INIT_TIER, tiny_key_init);
+
 int heap_thread_init(void) {
   hak_global_init();
   int tid = hak_os_gettid();
@@ -335,6 +346,17 @@ static size_t tiny_decay(uint64_t now_ms, uint64_t age_ms) {
     heap_release_idle(h);
     for (superslab_t *ss = h->owned; ss; ss = ss->onext) ss_decommit_free_slabs(ss);
     pthread_mutex_unlock(&h->lock);
+  }
+  // The dead-thread heap serves threads without a cache (past their destructor, or no
+  // pthread key): blocks freed into it come back as remote frees, drained here, not only
+  // at its next allocation, and its empty SuperSlabs go (lock order: dead_lock, heap).
+  if (dead_heap && pthread_mutex_trylock(&dead_lock) == 0) {
+    if (pthread_mutex_trylock(&dead_heap->lock) == 0) {
+      heap_drain_inbox(dead_heap);
+      heap_release_idle(dead_heap);
+      pthread_mutex_unlock(&dead_heap->lock);
+    }
+    pthread_mutex_unlock(&dead_lock);
   }
   pthread_mutex_unlock(&heap_list_lock);
   return ss_cache_decay();
