@@ -45,11 +45,16 @@ CACHE=${HAKMEM_CACHE:-$HOME/.cache/hakmem}/glibc-tests-$VER
 if [ ! -f "$CACHE/.built" ]; then
   rm -rf "$CACHE"
   mkdir -p "$CACHE/src" "$CACHE/shim" "$CACHE/obj" "$CACHE/bin"
-  if ! ls /etc/apt/sources.list.d/*.sources 2>/dev/null | xargs grep -qs "^Types: deb-src"; then
+  # Source entries: added once, as a file of their own, only when no deb-src entry exists
+  # in any form (a second run, or a machine that has them, adds nothing: apt warned
+  # "configured multiple times" when this ran twice).
+  src=/etc/apt/sources.list.d/hakmem-deb-src.sources
+  if [ ! -f "$src" ] && ! grep -qsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+      /etc/apt/sources.list.d/*.list; then
     # The binary entries, as source entries (same mirror and suites).
     for f in /etc/apt/sources.list.d/*.sources; do
-      sed -n 's/^Types: deb$/Types: deb-src/;p' "$f"
-    done > /etc/apt/sources.list.d/hakmem-deb-src.sources
+      [ "$f" = "$src" ] || sed -n 's/^Types: deb$/Types: deb-src/;p' "$f"
+    done > "$src.tmp" && mv "$src.tmp" "$src"
     apt-get update -qq >/dev/null 2>&1
   fi
   (cd "$CACHE/src" && apt-get source --download-only "glibc=$VER" >/dev/null 2>&1) ||

@@ -69,6 +69,9 @@ ci_check oss_fuzz_build ci/oss_fuzz_check.sh address undefined
 # 9. glibc's own malloc tests (Debian's source package, built outside the repository) under
 #    LD_PRELOAD=libhakmem.so.
 ci_check glibc_malloc_tests ci/glibc_malloc_tests.sh
+# 10. A real client's test suite: CPython's regression tests (allocation-heavy modules,
+#     PYTHONMALLOC=malloc) under LD_PRELOAD=libhakmem.so against the same run under glibc.
+ci_check cpython_tests ci/cpython_tests.sh
 
 echo
 echo "step timings:"
