@@ -12,51 +12,11 @@
 
 #include "hakmem/internal.h"
 
-// Free-list links are stored encoded (safe-linking): XORed with a secret, random per process
-// (hak_link_key, set once at initialisation before any link is written, never changed).
-// A write after free or an overflow into a free neighbour that puts an address there does
-// not decode to that address, and a decoded link must be 16-byte aligned like every block
-// start, so a forged or garbage link is reported (hak_link_corrupt: one line, abort) before
-// it is followed: 15 of 16 random values fail the test, and an attacker without the key
-// cannot choose the one that passes. It does not stop a program that can read a freed block
-// (a leak of one link and the address it points to gives the key away), nor writes that
-// leave the link alone (a block's other bytes, the header byte: those the checker and the
-// free path's header test catch).
-extern uintptr_t hak_link_key __attribute__((visibility("hidden")));
-HAK_COLD __attribute__((noreturn)) void hak_link_corrupt(const void *block, uintptr_t decoded);
-// The same, declared as returning so that a fast path can end in a tail call to it (a
-// noreturn call makes the caller set up a stack frame: two instructions per malloc).
-HAK_COLD void *hak_link_corrupt_jump(const void *block, uintptr_t decoded);
-HAK_INLINE void *hak_link_decode(const void *b, uintptr_t raw) {
-  uintptr_t n = raw ^ hak_link_key;
-  if (HAK_UNLIKELY(n & 15)) hak_link_corrupt(b, n);
-  return (void *)n;
-}
-HAK_INLINE uintptr_t hak_link_encode(void *n) { return (uintptr_t)n ^ hak_link_key; }
 
 #if HAKMEM_VALGRIND
 // Valgrind (--//cfg:valgrind=true): a live block is a MALLOCLIKE block, a free one is
 // inaccessible; links inside free blocks are made defined only for the access itself.
 #include <valgrind/memcheck.h>
-static inline void *hak_next_get(void *b) {
-  VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
-  uintptr_t raw = *(uintptr_t *)b;
-  VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
-  return hak_link_decode(b, raw);
-}
-// The link as stored, decoded but not checked: for the integrity checker, which reports a
-// bad link instead of aborting on it.
-static inline void *hak_next_peek(void *b) {
-  VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
-  uintptr_t raw = *(uintptr_t *)b;
-  VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
-  return (void *)(raw ^ hak_link_key);
-}
-static inline void hak_next_set(void *b, void *n) {
-  VALGRIND_MAKE_MEM_UNDEFINED(b, sizeof(void *));
-  *(uintptr_t *)b = hak_link_encode(n);
-  VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
-}
 static inline uintptr_t hak_aux_get(void *b) {
   uintptr_t *w = (uintptr_t *)b + 1;
   VALGRIND_MAKE_MEM_DEFINED(w, sizeof *w);
@@ -91,9 +51,6 @@ static inline void hak_aux32_set(void *b, uint32_t v) {
 #define HAK_TRACK_ZEROED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
 #elif defined(HAK_ASAN)
 #include <sanitizer/asan_interface.h>
-__attribute__((no_sanitize("address"))) static inline void *hak_next_get(void *b) { return hak_link_decode(b, *(uintptr_t *)b); }
-__attribute__((no_sanitize("address"))) static inline void *hak_next_peek(void *b) { return (void *)(*(uintptr_t *)b ^ hak_link_key); }
-__attribute__((no_sanitize("address"))) static inline void hak_next_set(void *b, void *n) { *(uintptr_t *)b = hak_link_encode(n); }
 __attribute__((no_sanitize("address"))) static inline uintptr_t hak_aux_get(void *b) { return ((uintptr_t *)b)[1]; }
 __attribute__((no_sanitize("address"))) static inline void hak_aux_set(void *b, uintptr_t v) { ((uintptr_t *)b)[1] = v; }
 __attribute__((no_sanitize("address"))) static inline uint32_t hak_aux32_get(void *b) { return ((uint32_t *)b)[2]; }
@@ -109,9 +66,6 @@ __attribute__((no_sanitize("address"))) static inline void hak_aux32_set(void *b
 #define HAK_TRACK_MAPPED(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #define HAK_TRACK_ZEROED(p, n) ((void)0)
 #else
-HAK_INLINE void *hak_next_get(void *b) { return hak_link_decode(b, *(uintptr_t *)b); }
-HAK_INLINE void *hak_next_peek(void *b) { return (void *)(*(uintptr_t *)b ^ hak_link_key); }
-HAK_INLINE void hak_next_set(void *b, void *n) { *(uintptr_t *)b = hak_link_encode(n); }
 HAK_INLINE uintptr_t hak_aux_get(void *b) { return ((uintptr_t *)b)[1]; }
 HAK_INLINE void hak_aux_set(void *b, uintptr_t v) { ((uintptr_t *)b)[1] = v; }
 HAK_INLINE uint32_t hak_aux32_get(void *b) { return ((uint32_t *)b)[2]; }

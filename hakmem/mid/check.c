@@ -10,6 +10,7 @@
 #include "hakmem/mid/depot.h"
 #include "hakmem/mid/mid.h"
 #include "hakmem/tiny/heap.h"
+#include "hakmem/link.h"
 
 typedef struct {
   unsigned bad;

@@ -1,0 +1,17 @@
+// link.c — the free-list key and the report of a bad link (see link.h).
+#include "hakmem/link.h"
+
+#include "hakmem/log.h"
+#include "hakmem/os.h"
+
+// 0 until initialisation sets it (init.c), before the first list exists.
+uintptr_t hak_link_key;
+
+void hak_link_corrupt(const void *block, uintptr_t decoded) {
+  hak_log("free list corrupted: the free block at %p links to %p, not a block (a write after free, or an "
+          "overflow into a free neighbour)",
+          block, (void *)decoded);
+  hak_os_abort();
+}
+
+void *hak_link_corrupt_jump(const void *block, uintptr_t decoded) { hak_link_corrupt(block, decoded); }
