@@ -10,7 +10,7 @@ wait4 as GNU time reports it; on Linux it also covers the children the workload 
 under gcc).
 
 Before timing, every workload runs once under HAKMEM with HAKMEM_STATS=json and the exit
-report must show HAKMEM served allocations (tiny_refills > 0); the outputs of the glibc and
+report must show HAKMEM served allocations (tiny refills > 0); the outputs of the glibc and
 HAKMEM runs must match where a workload's output is deterministic.
 
 usage: realprog.py --hakmem LIB [--churn BIN] [--runs N] [--only a,b] [--repo DIR] [NAME=LIB ...]
@@ -168,7 +168,7 @@ def env_for(lib, extra=None):
 
 
 def served(err):
-    refills = [int(m) for m in re.findall(rb'"tiny_refills":(\d+)', err)]
+    refills = [int(m) for m in re.findall(rb'"tiny":\{[^}]*"refills":(\d+)', err)]
     return refills and max(refills) > 0
 
 
@@ -223,7 +223,7 @@ def main():
         if deterministic and open(ref, "rb").read() != open(got, "rb").read():
             msg.append("output differs from glibc's")
         if not served(err):
-            msg.append("HAKMEM did not serve it (no tiny_refills in HAKMEM_STATS=json)")
+            msg.append("HAKMEM did not serve it (no tiny refills in HAKMEM_STATS=json)")
         if msg:
             bad += 1
             print("%s: %s" % (name, "; ".join(msg)), file=sys.stderr)

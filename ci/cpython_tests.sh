@@ -26,7 +26,7 @@ served=$(PYTHONMALLOC=malloc LD_PRELOAD="$TMP/libhakmem.so" HAKMEM_STATS=json $P
   $PY -c 'import json,sys
 for l in sys.stdin:
     if l.startswith("{"):
-        s=json.loads(l); print(s["tiny_refills"]+s["pool_allocs"]+s["large_allocs"]); break
+        s=json.loads(l); print(s["tiny"]["refills"]+s["pool"]["allocs"]+s["large"]["allocs"]); break
 else: print(0)')
 if [ "${served:-0}" -le 0 ]; then echo "FAILED: HAKMEM did not serve python3 (served=$served)"; exit 1; fi
 echo "served check: HAKMEM served python3 ($served refills and page-heap/large allocations)"

@@ -21,7 +21,7 @@ run() {  # run NAME CMD... : output under HAKMEM must equal glibc's, and HAKMEM 
   ref=$("$@" 2>&1) || true
   got=$(cd "$work" && HAKMEM_STATS=json LD_PRELOAD="$LIB" "$@" 2>"$work/stats.$name") || true
   stats=$(grep -h '^{"version"' "$work/stats.$name" | tail -1)
-  refills=$(echo "$stats" | sed -n 's/.*"tiny_refills":\([0-9]*\).*/\1/p')
+  refills=$(echo "$stats" | sed -n 's/.*"tiny":{[^}]*"refills":\([0-9]*\).*/\1/p')
   if [ "$ref" != "$got" ]; then echo "$name: output differs under HAKMEM"; diff <(echo "$ref") <(echo "$got") | head; fail=1
   elif [ -z "$refills" ] || [ "$refills" = 0 ]; then echo "$name: HAKMEM did not serve allocations ($stats)"; fail=1
   else echo "$name: ok (HAKMEM served it: tiny_refills=$refills)"; fi

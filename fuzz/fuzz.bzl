@@ -15,6 +15,9 @@ def hak_fuzzer(name, srcs, corpus, deps = [], copts = []):
         copts = copts,
         deps = deps,
         alwayslink = True,
+        # No shared library of the harness alone: HAKMEM's internal symbols are hidden
+        # (link.h declares the free-list key so), and a .so cannot leave them undefined.
+        linkstatic = True,
         testonly = True,
     )
     cc_binary(

@@ -230,6 +230,7 @@ static int env_is(const char *s, const char *name, const char **val) {
 
 void hak_config_load(char **envp) {
   for (size_t i = 0; i < NKNOBS; i++) knob_store(knobs[i].value, knobs[i].def);
+  hak_cfg.stats_file = NULL;
   hak_cfg.wmax_cand_pct[0] = 125;  // the list's default values (the count is the knob's default)
   hak_cfg.wmax_cand_pct[1] = 150;
   if (!envp) return;
@@ -248,6 +249,10 @@ void hak_config_load(char **envp) {
         old_val[i] = val;
         goto next;
       }
+    }
+    if (env_is(s, "HAKMEM_STATS_FILE", &val)) {  // a path, not a number: kept as the environment holds it
+      hak_cfg.stats_file = val;
+      goto next;
     }
     if (env_is(s, "HAKMEM_FAULT", &val)) {  // not a knob: a spec for the OS layer's test hook
       if (hak_os_fault_set(val) != 0)

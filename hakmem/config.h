@@ -14,6 +14,7 @@ enum hak_invalid_action { HAK_INVALID_ABORT = 0, HAK_INVALID_WARN = 1, HAK_INVAL
 typedef struct hak_config {
   long invalid_free;     // HAKMEM_INVALID_FREE: abort|warn|pass
   long stats;            // HAKMEM_STATS: 0, 1 (text report at exit) or json
+  const char *stats_file; // HAKMEM_STATS_FILE: the report's file (%p: the pid) instead of stderr
   long ss_cache_max;     // HAKMEM_SS_CACHE_MAX: empty SuperSlabs kept mapped (global cap)
   long tiny_cache_bytes; // HAKMEM_TINY_CACHE_BYTES: thread-cache target per class (<= 8 KiB blocks)
   long tiny_adapt_bytes; // HAKMEM_TINY_ADAPT_BYTES: per-thread capacity a cache may grow by beyond its targets

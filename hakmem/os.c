@@ -379,4 +379,25 @@ void hak_os_report_write(const char *s, size_t n) {
   write_all(fd, s, n);
 }
 
+int hak_os_getpid(void) { return (int)getpid(); }
+
+int hak_os_report_file(const char *pattern, const char *s, size_t n) {
+  char path[4096];
+  size_t k = 0;
+  for (const char *p = pattern; *p && k + 24 < sizeof path; p++) {
+    if (p[0] == '%' && p[1] == 'p') {
+      k += hak_format(path + k, sizeof path - k, "%d", (int)getpid());
+      p++;
+    } else {
+      path[k++] = *p;
+    }
+  }
+  path[k] = 0;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  write_all(fd, s, n);
+  close(fd);
+  return 0;
+}
+
 void hak_os_abort(void) { abort(); }

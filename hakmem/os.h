@@ -68,6 +68,10 @@ void hak_os_write_stderr(const char *s, size_t n);
 // also all it does when no copy was taken (HAKMEM_STATS unset). hak_stats_print writes here.
 void hak_os_report_open(void);
 void hak_os_report_write(const char *s, size_t n);
+// Writes a report to the file `pattern` names, "%p" replaced by the pid (created or
+// truncated, 0644); -1 when it cannot be opened (the caller falls back to stderr).
+int hak_os_report_file(const char *pattern, const char *s, size_t n);
+int hak_os_getpid(void);
 __attribute__((noreturn)) void hak_os_abort(void);
 
 #ifdef __cplusplus

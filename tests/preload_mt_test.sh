@@ -8,7 +8,7 @@ echo "$out"
 [ "$out" = "preload_mt: ok" ]
 stats=$(grep '^{"version"' "$TEST_TMPDIR/stats" | tail -1)
 echo "$stats"
-refills=$(echo "$stats" | sed -n 's/.*"tiny_refills":\([0-9]*\).*/\1/p')
+refills=$(echo "$stats" | sed -n 's/.*"tiny":{[^}]*"refills":\([0-9]*\).*/\1/p')
 invalid=$(echo "$stats" | sed -n 's/.*"invalid_frees":\([0-9]*\).*/\1/p')
 [ -n "$refills" ] && [ "$refills" -gt 0 ] || { echo "HAKMEM did not serve the program"; exit 1; }
 [ "$invalid" = 0 ] || { echo "invalid frees reported"; exit 1; }

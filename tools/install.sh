@@ -5,6 +5,7 @@
 #   DIR/lib/libhakmem_dlopen.so   the hak_* API only, safe to dlopen() at any time
 #   DIR/include/hakmem/hakmem.h, hakmem_ext.h
 #   DIR/lib/pkgconfig/hakmem.pc   pkg-config --cflags --libs hakmem
+#   DIR/bin/hakmem                the launcher: hakmem [--stats[=json]] -- PROGRAM ARGS...
 # Usage: ./bazelw run --config=opt //:install -- --prefix=DIR [--libdir=DIR/lib]
 # A relative DIR is taken from the directory bazel was run in.
 set -euo pipefail
@@ -13,7 +14,7 @@ for a in "$@"; do
   case $a in
     --prefix=*) prefix=${a#*=} ;;
     --libdir=*) libdir=${a#*=} ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install: unknown argument '$a' (want --prefix=DIR [--libdir=DIR])" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +30,7 @@ for d in "${RUNFILES_DIR:-}/hakmem" "$0.runfiles/hakmem" "$PWD"; do
 done
 [ -n "$src" ] || { echo "install: cannot find libhakmem.so in the runfiles of $0" >&2; exit 1; }
 ver=$(awk '/#define HAKMEM_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' "$src/hakmem/hakmem.h")
-mkdir -p "$libdir/pkgconfig" "$prefix/include/hakmem"
+mkdir -p "$libdir/pkgconfig" "$prefix/include/hakmem" "$prefix/bin"
 # cp, not install(1): this script is itself named "install" in its runfiles.
 for f in libhakmem.so libhakmem_dlopen.so; do
   rm -f "$libdir/$f" && cp "$src/hakmem/$f" "$libdir/$f" && chmod 0755 "$libdir/$f"
@@ -40,8 +41,13 @@ done
 sed -e "s|@PREFIX@|$prefix|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$ver|" \
   "$src/tools/hakmem.pc.in" >"$libdir/pkgconfig/hakmem.pc"
 chmod 0644 "$libdir/pkgconfig/hakmem.pc"
+ma=$({ dpkg-architecture -qDEB_HOST_MULTIARCH || cc -print-multiarch || gcc -print-multiarch; } 2>/dev/null | head -1)
+rm -f "$prefix/bin/hakmem"
+sed -e "s|@VERSION@|$ver|" -e "s|@MULTIARCH@|${ma:-x86_64-linux-gnu}|g" "$src/tools/hakmem" >"$prefix/bin/hakmem"
+chmod 0755 "$prefix/bin/hakmem"
 echo "installed HAKMEM $ver under $prefix:"
 echo "  $libdir/libhakmem.so"
 echo "  $libdir/libhakmem_dlopen.so"
 echo "  $prefix/include/hakmem/hakmem.h, hakmem_ext.h"
+echo "  $prefix/bin/hakmem   (hakmem -- PROGRAM ARGS: runs PROGRAM with HAKMEM preloaded)"
 echo "  $libdir/pkgconfig/hakmem.pc   (PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs hakmem)"
