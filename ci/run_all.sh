@@ -72,6 +72,9 @@ ci_check glibc_malloc_tests ci/glibc_malloc_tests.sh
 # 10. A real client's test suite: CPython's regression tests (allocation-heavy modules,
 #     PYTHONMALLOC=malloc) under LD_PRELOAD=libhakmem.so against the same run under glibc.
 ci_check cpython_tests ci/cpython_tests.sh
+# 11. Where users get it: the Debian packages built in a clean directory, lintian without
+#     errors, installed, serving a real program, the launcher and a pkg-config build; removed.
+ci_check debian_package ci/debian_package.sh
 
 echo
 echo "step timings:"
