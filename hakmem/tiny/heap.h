@@ -118,6 +118,7 @@ typedef struct tiny_heap {
   tiny_tls_t **tls_slot;            // &tiny_me of the attached thread (orphan detection)
   struct tiny_heap *all_next;       // list of every heap ever created
   struct tiny_heap *abandoned_next;
+  uint64_t abandoned_ms;  // when its thread left it (hak_os_now_ms; heap_list_lock)
   uint32_t n_owned;
   uint32_t seq;                     // this heap's number (bands spread contention by it)
   tiny_band_heap_t band;            // the band's storage in this heap (the mid arena)

@@ -153,6 +153,7 @@ void heap_abandon_locked(tiny_heap_t *h) {
   __atomic_store_n(&h->tls, NULL, __ATOMIC_RELAXED);
   h->tid = 0;
   h->abandoned_next = heaps_abandoned;
+  h->abandoned_ms = hak_os_now_ms();
   heaps_abandoned = h;
   heap_abandoned_count++;
 }
@@ -331,20 +332,26 @@ void tiny_trim_abandoned(void) {
 }
 
 // Decay step (decay.h) of the slab engine. An abandoned heap is memory no thread allocates
-// from until one adopts it: its inbox is drained, its empty SuperSlabs released and the
-// pages of its unassigned slabs given back, however briefly they were idle (a heap keeps
+// from until one adopts it: its inbox is drained at every pass; once it has waited
+// HAKMEM_DECAY_MS for a thread, its empty SuperSlabs are released and the pages of its
+// unassigned slabs given back (a heap keeps
 // its SuperSlabs while a few blocks of each are still out, e.g. handed to another thread,
 // so its empty slabs are what an exited thread's memory mostly is). Empty SuperSlabs in the
 // global cache are unmapped when they stayed unused for a whole pass.
 static size_t tiny_decay(uint64_t now_ms, uint64_t age_ms) {
-  (void)now_ms;
-  (void)age_ms;
+  size_t waiting = 0;
   pthread_mutex_lock(&heap_list_lock);
   for (tiny_heap_t *h = heaps_abandoned; h; h = h->abandoned_next) {
     if (pthread_mutex_trylock(&h->lock) != 0) continue;
-    heap_drain_inbox(h);
-    heap_release_idle(h);
-    for (superslab_t *ss = h->owned; ss; ss = ss->onext) ss_decommit_free_slabs(ss);
+    heap_drain_inbox(h);  // what other threads freed into it is reusable at once
+    // Its empty SuperSlabs and arena wait for the next thread for HAKMEM_DECAY_MS (a pass
+    // in between would make threads that come and go fault their pages in again).
+    if (now_ms - h->abandoned_ms >= age_ms) {
+      heap_release_idle(h);
+      for (superslab_t *ss = h->owned; ss; ss = ss->onext) ss_decommit_free_slabs(ss);
+    } else if (h->owned) {
+      waiting = 1;
+    }
     pthread_mutex_unlock(&h->lock);
   }
   // The dead-thread heap serves threads without a cache (past their destructor, or no
@@ -359,7 +366,7 @@ static size_t tiny_decay(uint64_t now_ms, uint64_t age_ms) {
     pthread_mutex_unlock(&dead_lock);
   }
   pthread_mutex_unlock(&heap_list_lock);
-  return ss_cache_decay();
+  return ss_cache_decay() + waiting;
 }
 HAK_DECAY_STEP(tiny_decay);
 
