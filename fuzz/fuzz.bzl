@@ -16,7 +16,7 @@ def hak_fuzzer(name, srcs, corpus, deps = [], copts = []):
         deps = deps,
         alwayslink = True,
         # No shared library of the harness alone: HAKMEM's internal symbols are hidden
-        # (link.h declares the free-list key so), and a .so cannot leave them undefined.
+        # (freelink.h declares the free-list key so), and a .so cannot leave them undefined.
         linkstatic = True,
         testonly = True,
     )

@@ -13,7 +13,7 @@
 #include "hakmem/config.h"
 #include "hakmem/internal.h"
 #include "hakmem/os.h"
-#include "hakmem/link.h"
+#include "hakmem/freelink.h"
 #include "hakmem/track.h"
 
 extern char **environ;

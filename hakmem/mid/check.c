@@ -10,7 +10,7 @@
 #include "hakmem/mid/depot.h"
 #include "hakmem/mid/mid.h"
 #include "hakmem/tiny/heap.h"
-#include "hakmem/link.h"
+#include "hakmem/freelink.h"
 
 typedef struct {
   unsigned bad;

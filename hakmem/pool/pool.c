@@ -11,7 +11,7 @@
 #include "hakmem/config.h"
 #include "hakmem/init.h"
 #include "hakmem/log.h"
-#include "hakmem/link.h"
+#include "hakmem/freelink.h"
 #include "hakmem/track.h"
 
 #include "hakmem/os.h"

@@ -20,7 +20,7 @@
 #include "hakmem/tiny/band.h"
 #include "hakmem/tiny/superslab.h"
 #include "hakmem/tiny/size_class.h"
-#include "hakmem/link.h"
+#include "hakmem/freelink.h"
 #include "hakmem/track.h"
 #include "hakmem/tiny/engine.h"
 

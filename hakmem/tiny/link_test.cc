@@ -1,4 +1,4 @@
-// Encoded free-list links (link.h): a write after free, or an 8-byte overflow into a free
+// Encoded free-list links (freelink.h): a write after free, or an 8-byte overflow into a free
 // neighbour, that puts an address in a free block's link must end in HAKMEM's one-line
 // report, never in malloc returning that address (an outside audit got a chosen address out
 // of malloc after one such write in 10 of 12 cases, and a silent SIGSEGV with garbage).
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "hakmem/hakmem.h"
-#include "hakmem/link.h"
+#include "hakmem/freelink.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -14,7 +14,7 @@ HAK_INLINE void *tiny_alloc_at(uint8_t hdr, tiny_bin_t *b) {
   unsigned c = hdr & TINY_HDR_CLASS_MASK;
   void *p = b->head;
   if (HAK_UNLIKELY(!p)) return tiny_alloc_slow(c);
-  // hak_next_get, with the bad-link report as a tail call (link.h).
+  // hak_next_get, with the bad-link report as a tail call (freelink.h).
   void *next = hak_next_peek(p);
   if (HAK_UNLIKELY((uintptr_t)next & 15)) return hak_link_corrupt_jump(p, (uintptr_t)next);
   b->head = next;

@@ -1,5 +1,5 @@
-// link.c — the free-list key and the report of a bad link (see link.h).
-#include "hakmem/link.h"
+// freelink.c — the free-list key and the report of a bad link (see freelink.h).
+#include "hakmem/freelink.h"
 
 #include "hakmem/log.h"
 #include "hakmem/os.h"

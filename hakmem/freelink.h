@@ -1,4 +1,4 @@
-// link.h — free-list links, stored encoded (safe-linking). Every list HAKMEM threads through
+// freelink.h — free-list links, stored encoded (safe-linking). Every list HAKMEM threads through
 // free blocks (the slab engine's thread caches, slab free lists, remote queues and depot
 // bundles; the page heap's thread caches) is read and written only through hak_next_get /
 // hak_next_set.
@@ -13,8 +13,8 @@
 // block (one link and the address it points to give the key away), and writes that leave
 // the link alone (the header byte and the rest of the block: the free path's header test
 // and the integrity checker see those).
-#ifndef HAKMEM_LINK_H
-#define HAKMEM_LINK_H
+#ifndef HAKMEM_FREELINK_H
+#define HAKMEM_FREELINK_H
 
 #include <stdint.h>
 
