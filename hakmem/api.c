@@ -177,12 +177,10 @@ void *hak_realloc(void *p, size_t size) {
     // A mapping resizes in place or moves by mremap while it stays above the page heap:
     // shrinking gives the tail back, growing copies nothing. Below, it moves to the page
     // heap like any block of that size.
+    if (size <= usable && size > usable / 2) return p;
     if (size > pool_max_request()) {
-      if (size <= usable && size > usable / 2) return p;
       void *q = large_realloc(r.lh, size);
       if (q) return q;
-    } else if (size <= usable && size > usable / 2) {
-      return p;
     }
   }
   // Growing moves to a block with half again the old room (tcmalloc grows by a quarter):

@@ -59,10 +59,7 @@ static void band_set_ring(tiny_tls_t *t, const tiny_band_t *band, unsigned c) {
   uint32_t cap = band_ring_for(t, band, c, t->bin[c].cap);
   if (r->n > cap) {
     uint32_t k = r->n - cap;
-    for (uint32_t i = cap; i + 1 < r->n; i++) hak_next_set(r->slot[i], r->slot[i + 1]);
-    hak_next_set(r->slot[r->n - 1], NULL);
-    r->n = cap;
-    heap_spill_chain(t, c, r->slot[cap], k);
+    heap_spill_chain(t, c, heap_ring_chain(r, cap), k);
   }
   r->cap = cap;
 }

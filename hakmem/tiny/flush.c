@@ -63,13 +63,18 @@ void *heap_flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n) {
 }
 
 // Returns every block of the ring of class c to the slabs.
+void *heap_ring_chain(tiny_ring_t *r, uint32_t from) {
+  for (uint32_t i = from; i + 1 < r->n; i++) hak_next_set(r->slot[i], r->slot[i + 1]);
+  hak_next_set(r->slot[r->n - 1], NULL);
+  r->n = from;
+  return r->slot[from];
+}
+
 static void flush_ring(tiny_tls_t *t, tiny_heap_t *self, unsigned c) {
   tiny_ring_t *r = &t->ring[c - TINY_RING_FIRST];
-  if (!r->n) return;
-  for (uint32_t i = 0; i + 1 < r->n; i++) hak_next_set(r->slot[i], r->slot[i + 1]);
-  hak_next_set(r->slot[r->n - 1], NULL);
-  heap_flush_chain(t, self, r->slot[0], r->n);
-  r->n = 0;
+  uint32_t n = r->n;
+  if (!n) return;
+  heap_flush_chain(t, self, heap_ring_chain(r, 0), n);
 }
 
 // Detaches n blocks from the head of bin c of cache t and returns them to their slabs.

@@ -87,6 +87,9 @@ void heap_fold_counters_locked(tiny_tls_t *t);
 
 // ---------------------------------------------------------------- learner (flush.c)
 
+// Links ring slots from .. n-1 into a NULL-terminated chain, leaves `from` slots in the
+// ring, and returns the chain (from < r->n) (flush.c).
+void *heap_ring_chain(tiny_ring_t *r, uint32_t from);
 // Sets bin c's capacity, flushing blocks the new capacity has no room for (flush.c).
 void heap_set_cap(tiny_tls_t *t, unsigned c, uint32_t cap);
 // Adaptive capacities (adapt.c): heap_adapt_start records a new cache's targets; when bin c
