@@ -240,8 +240,7 @@ tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
 }
 
 void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
-  uint64_t w = SS_BLOCK_LEAD + (uint64_t)s->carved * s->stride;
-  if (w > s->written) s->written = (uint32_t)w;
+  s->written = ss_slab_written(s);
   s->cls = SS_CLASS_NONE;
   ss_set_units(ss, s->idx, SS_CLASS_NONE);
   s->free = NULL;
