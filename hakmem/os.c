@@ -132,11 +132,34 @@ static int os_munmap(void *p, size_t size) {
   return munmap(p, size);
 }
 
+void *hak_os_map_at(void *addr, size_t size) {
+  if (os_fail(OS_F_MMAP)) return NULL;
+  void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  if (p != addr) {  // a kernel older than 4.17 takes the flag for a hint and maps elsewhere
+    munmap(p, size);
+    return NULL;
+  }
+  HAK_TRACK_MAPPED(p, size);
+  return p;
+}
+
+// Under a tight address-space limit (ulimit -v) the over-map of size + align can fail
+// where size alone fits. The kernel places a mapping at the top of the highest free gap,
+// so the aligned address just below it is usually free too: map exactly there.
+static void *os_map_aligned_tight(size_t size, size_t align) {
+  uint8_t *p = hak_os_map(size);
+  if (!p || ((uintptr_t)p & (align - 1)) == 0) return p;
+  hak_os_unmap(p, size);
+  void *q = hak_os_map_at((void *)((uintptr_t)p & ~((uintptr_t)align - 1)), size);
+  return q ? q : hak_os_map_at((void *)(((uintptr_t)p + align - 1) & ~((uintptr_t)align - 1)), size);
+}
+
 void *hak_os_map_aligned(size_t size, size_t align) {
   // Over-map by `align` and trim both ends: at most three syscalls, no retry loop.
   if (size + align < size) return NULL;
   uint8_t *raw = hak_os_map(size + align);
-  if (!raw) return NULL;
+  if (!raw) return os_map_aligned_tight(size, align);
   uintptr_t base = ((uintptr_t)raw + align - 1) & ~((uintptr_t)align - 1);
   size_t head = base - (uintptr_t)raw;
   size_t tail = align - head;

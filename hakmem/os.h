@@ -14,6 +14,9 @@ extern "C" {
 void *hak_os_map(size_t size);
 // Like hak_os_map, but the result is aligned to `align` (a power of two >= page size).
 void *hak_os_map_aligned(size_t size, size_t align);
+// Maps exactly [addr, addr + size) if nothing is mapped there (MAP_FIXED_NOREPLACE), else
+// NULL: for growing a mapping in place.
+void *hak_os_map_at(void *addr, size_t size);
 // Unmaps; a failure is reported (one line) and counted, never ignored.
 void hak_os_unmap(void *p, size_t size);
 void hak_os_report_failure(const char *call, const void *p, size_t size);

@@ -32,7 +32,7 @@ enum {
   HAK_KIND_SUPERSLAB = 1,   // a 2 MiB SuperSlab (Tiny tier and the mid classes up to 64 KiB)
   HAK_KIND_LARGE = 2,       // granule holding the user pointer of a large block
   HAK_KIND_LARGE_TAIL = 3,  // any other granule of a large block's mapping
-  HAK_KIND_POOL = 4,        // a granule of a 32 MiB page-heap arena (pool/pageheap.h)
+  HAK_KIND_POOL = 4,        // a mapped granule of a page-heap arena (pool/pageheap.h)
 };
 
 extern uint8_t *hak_reg_top[HAK_REG_TOP_ENTRIES];

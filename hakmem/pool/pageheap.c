@@ -110,28 +110,80 @@ static ph_desc_t *try_shard(ph_shard_t *sh, uint32_t n, int *clean) {
   return d ? carve(sh, d, n, clean) : NULL;
 }
 
-// Maps and registers a new arena for sh (lock held); returns its single free span.
-static ph_desc_t *arena_new(ph_shard_t *sh) {
-  ph_arena_t *a = hak_os_map_aligned(PH_ARENA_SIZE, PH_ARENA_SIZE);
+static uint32_t round_grow(uint32_t n) { return (n + PH_FIRST_PAGES - 1) / PH_FIRST_PAGES * PH_FIRST_PAGES; }
+
+// Maps and registers a new arena for sh (lock held) with room for a block of `pages`;
+// returns its single free span.
+static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
+  unsigned meta = ph_meta_pages();
+  uint32_t end = round_grow(meta + pages);
+  if (end > PH_NPAGES) end = PH_NPAGES;
+  size_t bytes = (size_t)end << PH_PAGE_SHIFT;
+  ph_arena_t *a = hak_os_map_aligned(bytes, PH_ARENA_SIZE);
   if (!a) return NULL;
-  if (hak_reg_set(a, PH_ARENA_SIZE, a, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {  // no registry leaf: no arena
-    hak_os_unmap(a, PH_ARENA_SIZE);
+  if (hak_reg_set(a, bytes, a, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {  // no registry leaf: no arena
+    hak_os_unmap(a, bytes);
     return NULL;
   }
-  HAK_TRACK_MAPPED(a, PH_ARENA_SIZE);
-  if (hak_cfg.pool_hugepages) hak_os_hugepages(a, PH_ARENA_SIZE);
-  unsigned meta = ph_meta_pages();
+  HAK_TRACK_MAPPED(a, bytes);
+  if (hak_cfg.pool_hugepages) hak_os_hugepages(a, bytes);
   a->magic = PH_MAGIC;
   a->shard = sh;
   a->first = meta;
+  a->end = end;
   a->desc[0].len = meta;
   for (unsigned i = 0; i < meta; i++) ph_set_state(&a->desc[i], PH_META);
   a->next = sh->arenas;
   sh->arenas = a;
   HAK_STORE_RELAXED(&sh->narenas, sh->narenas + 1);  // read unlocked by stealers
+  sh->mapped += end;
   sh->maps++;
-  make_free(sh, &a->desc[meta], (uint32_t)(PH_NPAGES - meta), 1);
+  make_free(sh, &a->desc[meta], end - meta, 1);
   return &a->desc[meta];
+}
+
+// Maps n more pages behind arena a's end if nothing else lies there (lock held); the new
+// pages join the free span at the arena's end, if there is one. 0 on success.
+static int arena_extend(ph_shard_t *sh, ph_arena_t *a, uint32_t n) {
+  uint8_t *at = (uint8_t *)a + ((size_t)a->end << PH_PAGE_SHIFT);
+  size_t bytes = (size_t)n << PH_PAGE_SHIFT;
+  if (!hak_os_map_at(at, bytes)) return -1;
+  if (hak_reg_set(at, bytes, at, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {
+    hak_os_unmap(at, bytes);
+    return -1;
+  }
+  if (hak_cfg.pool_hugepages) hak_os_hugepages(at, bytes);
+  ph_desc_t *last = &a->desc[a->end - 1], *start = last + 1;
+  uint32_t len = n;
+  int clean = 1;
+  if (ph_state(last) == PH_FREE) {  // a span's last page: its state is exact
+    start = last - (last->len - 1);
+    bin_remove(sh, start);
+    len += start->len;
+    clean = start->clean;  // a merged span is clean only if both parts are
+  }
+  a->end += n;
+  sh->mapped += n;
+  sh->grows++;
+  make_free(sh, start, len, clean);
+  return 0;
+}
+
+// Grows one of sh's arenas so that a block of `pages` fits at its end (lock held): by
+// doubling the arena where the window has room, else by what the block needs. 0 on success.
+static int arena_grow(ph_shard_t *sh, uint32_t pages) {
+  for (ph_arena_t *a = sh->arenas; a; a = a->next) {
+    if (a->stuck) continue;
+    ph_desc_t *last = &a->desc[a->end - 1];
+    uint32_t tail = ph_state(last) == PH_FREE ? last->len : 0, room = PH_NPAGES - a->end;
+    if (tail >= pages || pages - tail > room) continue;
+    uint32_t need = round_grow(pages - tail), dbl = a->end < need ? need : a->end;
+    if (need > room) need = room;
+    if (dbl > room) dbl = room;
+    if (arena_extend(sh, a, dbl) == 0 || (need < dbl && arena_extend(sh, a, need) == 0)) return 0;
+    a->stuck = 1;
+  }
+  return -1;
 }
 
 static ph_desc_t *ph_alloc_impl(unsigned *home, uint32_t pages, int *clean);
@@ -173,7 +225,7 @@ static ph_desc_t *ph_alloc_impl(unsigned *home, uint32_t pages, int *clean) {
   if (d) return d;
   pthread_mutex_lock(&sh->lock);
   d = try_shard(sh, pages, clean);  // another thread may have mapped an arena meanwhile
-  if (!d && arena_new(sh)) d = try_shard(sh, pages, clean);
+  if (!d && (arena_grow(sh, pages) == 0 || arena_new(sh, pages))) d = try_shard(sh, pages, clean);
   pthread_mutex_unlock(&sh->lock);
   return d;
 }
@@ -237,7 +289,7 @@ static void free_locked(ph_shard_t *sh, ph_desc_t *d) {
     start = left;
   }
   ph_desc_t *right = d + d->len;
-  if (right < a->desc + PH_NPAGES && ph_state(right) == PH_FREE) {
+  if (right < a->desc + a->end && ph_state(right) == PH_FREE) {
     bin_remove(sh, right);
     n += right->len;
   }
@@ -340,7 +392,7 @@ int ph_resize(ph_desc_t *d, uint32_t pages) {
     ok = 0;
   } else if (pages > n) {
     ph_desc_t *right = d + n;
-    if (right < a->desc + PH_NPAGES && ph_state(right) == PH_FREE && right->len >= pages - n) {
+    if (right < a->desc + a->end && ph_state(right) == PH_FREE && right->len >= pages - n) {
       uint32_t rlen = right->len;
       int clean = right->clean;
       bin_remove(sh, right);
@@ -376,14 +428,16 @@ size_t ph_trim(void) {
     while (*pp) {
       ph_arena_t *a = *pp;
       ph_desc_t *d = &a->desc[a->first];
-      if (ph_state(d) == PH_FREE && d->len == PH_NPAGES - a->first) {
+      if (ph_state(d) == PH_FREE && d->len == a->end - a->first) {
+        size_t bytes = (size_t)a->end << PH_PAGE_SHIFT;
         bin_remove(sh, d);
         *pp = a->next;
         HAK_STORE_RELAXED(&sh->narenas, sh->narenas - 1);
+        sh->mapped -= a->end;
         sh->unmaps++;
-        hak_reg_clear(a, PH_ARENA_SIZE);
+        hak_reg_clear(a, bytes);
         a->magic = 0;
-        hak_os_unmap(a, PH_ARENA_SIZE);
+        hak_os_unmap(a, bytes);
       } else {
         pp = &a->next;
       }
@@ -400,20 +454,21 @@ size_t ph_trim(void) {
 static unsigned check_arena(ph_shard_t *sh, ph_arena_t *a, uint64_t *free_pages, uint64_t *clean_pages,
                             uint64_t *live_pages, uint64_t *live_blocks, uint64_t *cached) {
   unsigned bad = 0;
-  if (a->magic != PH_MAGIC || a->shard != sh || a->first != ph_meta_pages()) {
-    FAIL("integrity: pool arena %p: bad magic/shard/metadata size", (void *)a);
+  if (a->magic != PH_MAGIC || a->shard != sh || a->first != ph_meta_pages() || a->end > PH_NPAGES ||
+      a->end <= a->first || a->end % PH_FIRST_PAGES) {
+    FAIL("integrity: pool arena %p: bad magic/shard/metadata size/end (%u pages)", (void *)a, a->end);
     return bad;
   }
-  if (hak_reg_kind(a) != HAK_KIND_POOL || hak_reg_kind((uint8_t *)a + PH_ARENA_SIZE - 1) != HAK_KIND_POOL)
+  if (hak_reg_kind(a) != HAK_KIND_POOL || hak_reg_kind((uint8_t *)a + ((size_t)a->end << PH_PAGE_SHIFT) - 1) != HAK_KIND_POOL)
     FAIL("integrity: pool arena %p: not registered", (void *)a);
   int prev_free = 0;
-  for (uint32_t i = a->first; i < PH_NPAGES;) {
+  for (uint32_t i = a->first; i < a->end;) {
     ph_desc_t *d = &a->desc[i];
     uint32_t n = d->len;
     unsigned s = ph_state(d);
-    if (n == 0 || i + n > PH_NPAGES || d[n - 1].len != n) {
+    if (n == 0 || i + n > a->end || d[n - 1].len != n) {
       FAIL("integrity: pool arena %p page %u: span length %u inconsistent (last page says %u)", (void *)a, i, n,
-           n && i + n <= PH_NPAGES ? d[n - 1].len : 0);
+           n && i + n <= a->end ? d[n - 1].len : 0);
       return bad;
     }
     if (s == PH_FREE) {
@@ -449,10 +504,11 @@ unsigned ph_check(uint64_t *cached_blocks_seen) {
   for (unsigned i = 0; i < PH_NSHARDS; i++) {
     ph_shard_t *sh = &ph_shards[i];
     pthread_mutex_lock(&sh->lock);
-    uint64_t free_pages = 0, clean = 0, live = 0, blocks = 0, narenas = 0, meta = 0;
+    uint64_t free_pages = 0, clean = 0, live = 0, blocks = 0, narenas = 0, meta = 0, mapped = 0;
     for (ph_arena_t *a = sh->arenas; a; a = a->next) {
       narenas++;
       meta += a->first;
+      mapped += a->end;
       bad += check_arena(sh, a, &free_pages, &clean, &live, &blocks, cached_blocks_seen);
     }
     uint64_t binned = 0, binned_clean = 0;
@@ -477,9 +533,10 @@ unsigned ph_check(uint64_t *cached_blocks_seen) {
     if (sh->live != live || sh->live_blocks != blocks)
       FAIL("integrity: pool shard %u: live counters %lu pages/%lu blocks, expected %lu/%lu", i, (unsigned long)sh->live,
            (unsigned long)sh->live_blocks, (unsigned long)live, (unsigned long)blocks);
-    if (meta + free_pages + live != narenas * PH_NPAGES)
-      FAIL("integrity: pool shard %u: %lu meta + %lu free + %lu live pages != %lu arena pages", i, (unsigned long)meta,
-           (unsigned long)free_pages, (unsigned long)live, (unsigned long)(narenas * PH_NPAGES));
+    if (mapped != sh->mapped || meta + free_pages + live != mapped)
+      FAIL("integrity: pool shard %u: %lu meta + %lu free + %lu live pages, arenas map %lu, counter says %lu", i,
+           (unsigned long)meta, (unsigned long)free_pages, (unsigned long)live, (unsigned long)mapped,
+           (unsigned long)sh->mapped);
     if (sh->allocs - sh->frees != sh->live_blocks)
       FAIL("integrity: pool shard %u: allocs-frees %lu, live blocks %lu", i, (unsigned long)(sh->allocs - sh->frees),
            (unsigned long)sh->live_blocks);
@@ -509,6 +566,7 @@ void ph_stats_get(ph_stats_t *out) {
     ph_shard_t *sh = &ph_shards[i];
     pthread_mutex_lock(&sh->lock);
     s.arenas += sh->narenas;
+    s.mapped_bytes += sh->mapped << PH_PAGE_SHIFT;
     s.live_blocks += sh->live_blocks;
     s.live_bytes += sh->live << PH_PAGE_SHIFT;
     s.free_dirty_bytes += sh->free_dirty << PH_PAGE_SHIFT;
@@ -517,6 +575,7 @@ void ph_stats_get(ph_stats_t *out) {
     s.frees += sh->frees;
     s.steals += sh->steals;
     s.maps += sh->maps;
+    s.grows += sh->grows;
     s.unmaps += sh->unmaps;
     s.madvise_calls += sh->madvise_calls;
     s.released_bytes += sh->released_pages << PH_PAGE_SHIFT;
@@ -529,7 +588,7 @@ ph_desc_t *ph_claim_cached(void) {
   ph_desc_t *list = NULL;
   for (unsigned i = 0; i < PH_NSHARDS; i++)
     for (ph_arena_t *a = ph_shards[i].arenas; a; a = a->next)
-      for (uint32_t k = a->first; k < PH_NPAGES; k += a->desc[k].len)
+      for (uint32_t k = a->first; k < a->end; k += a->desc[k].len)
         if (ph_state(&a->desc[k]) == PH_CACHED) {
           ph_set_state(&a->desc[k], PH_LIVE);
           a->desc[k].next = list;

@@ -1,8 +1,13 @@
 // pageheap.h — the L2.5 page heap: blocks of whole 4 KiB pages (64 KiB up to
-// HAKMEM_LARGE_MIN) carved from 32 MiB arenas, with no header in front of the block.
+// HAKMEM_LARGE_MIN) carved from arenas of up to 32 MiB, with no header in front of the block.
 //
-// Owns: arenas (32 MiB mappings aligned to 32 MiB, registered as HAK_KIND_POOL), the page
-// descriptors at the start of each arena, and the free spans. Every page of an arena
+// Owns: arenas (32 MiB windows aligned to 32 MiB, registered as HAK_KIND_POOL as far as
+// they are mapped), the page descriptors at the start of each arena, and the free spans.
+// An arena maps only a prefix of its window (2 MiB, or what the first request needs) and
+// grows in place, doubling, when its shard runs out of free spans: a program that uses
+// little of the page heap costs little address space (ulimit -v), not 32 MiB. Growth maps
+// the pages right behind the prefix only if nothing else took them (MAP_FIXED_NOREPLACE);
+// an arena that cannot grow stays as it is and the next request maps a new one. Every page of an arena
 // belongs to exactly one span: the arena's metadata, a block (live, or parked in a thread
 // cache), or a free span. Descriptors say which: a block's first page descriptor holds its
 // length, so free() finds the size from the pointer alone and a block needs no header.
@@ -27,7 +32,7 @@
 // the others before mapping a new arena.
 //
 // Counter invariants (pool_check): per shard, free_dirty + free_clean == sum of free span
-// lengths, live == sum of block lengths, meta + free + live == arenas * PH_NPAGES; no two
+// lengths, live == sum of block lengths, meta + free + live == mapped == sum of arena ends; no two
 // free spans adjacent; every free span in the bin of its length.
 #ifndef HAKMEM_POOL_PAGEHEAP_H
 #define HAKMEM_POOL_PAGEHEAP_H
@@ -46,6 +51,7 @@ extern "C" {
 #define PH_ARENA_SHIFT 25
 #define PH_ARENA_SIZE ((size_t)1 << PH_ARENA_SHIFT)
 #define PH_NPAGES (PH_ARENA_SIZE >> PH_PAGE_SHIFT)
+#define PH_FIRST_PAGES 512  // an arena's first mapping, and the unit it grows by: 2 MiB
 #define PH_NSHARDS 4
 #define PH_EXACT_BINS 256
 #define PH_NBINS (PH_EXACT_BINS + 6 * 8)
@@ -78,6 +84,8 @@ typedef struct ph_arena {
   struct ph_shard *shard;
   struct ph_arena *next;
   uint32_t first;  // first page after the metadata
+  uint32_t end;    // pages mapped: [0, end) of the window (shard lock; grows, never shrinks)
+  uint32_t stuck;  // growth found the pages behind `end` taken: the arena stays this size
   ph_desc_t desc[PH_NPAGES];
 } ph_arena_t;
 
@@ -87,15 +95,15 @@ typedef struct ph_shard {
   uint64_t bitmap[(PH_NBINS + 63) / 64];
   ph_arena_t *arenas;
   // Exact page counters (lock held).
-  uint64_t narenas, free_dirty, free_clean, live, live_blocks;
+  uint64_t narenas, mapped, free_dirty, free_clean, live, live_blocks;
   uint32_t clock;  // ms (wrapping) of the latest free or decay pass: ages dirty spans
-  uint64_t allocs, frees, steals, maps, unmaps, madvise_calls, released_pages;
+  uint64_t allocs, frees, steals, maps, grows, unmaps, madvise_calls, released_pages;
 } ph_shard_t;
 
 // Exact totals over every shard (each shard's lock taken in turn).
 typedef struct {
-  uint64_t arenas, live_blocks, live_bytes, free_dirty_bytes, free_clean_bytes;
-  uint64_t allocs, frees, steals, maps, unmaps, madvise_calls, released_bytes;
+  uint64_t arenas, mapped_bytes, live_blocks, live_bytes, free_dirty_bytes, free_clean_bytes;
+  uint64_t allocs, frees, steals, maps, grows, unmaps, madvise_calls, released_bytes;
 } ph_stats_t;
 void ph_stats_get(ph_stats_t *out);
 
@@ -112,7 +120,8 @@ HAK_INLINE void ph_set_state(ph_desc_t *d, unsigned s) { HAK_STORE_RELAXED(&d->s
 
 // Allocates a block of `pages` pages (1 <= pages <= PH_NPAGES - metadata), trying the
 // caller's home shard first (moving *home on to the next shard when it is contended), then
-// stealing from the other shards, then mapping a new arena for the home shard. Returns its
+// stealing from the other shards, then growing one of the home shard's arenas or mapping a
+// new one. Returns its
 // first descriptor (state PH_LIVE) or NULL; *clean is set when the pages are all zero.
 ph_desc_t *ph_alloc(unsigned *home, uint32_t pages, int *clean);
 // Like ph_alloc, for a block aligned to align_pages pages (a power of two, <= PH_NPAGES/2).

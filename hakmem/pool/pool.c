@@ -364,6 +364,7 @@ void pool_stats_get(pool_stats_t *out) {
   ph_stats_t ph;
   ph_stats_get(&ph);
   s.arenas = ph.arenas;
+  s.mapped_bytes = ph.mapped_bytes;
   s.live_blocks = ph.live_blocks;
   s.live_bytes = ph.live_bytes;
   s.free_dirty_bytes = ph.free_dirty_bytes;
@@ -479,5 +480,5 @@ void pool_stats_fill(hak_stats_t *s) {
   s->pool_released_bytes = ps.released_bytes;
   uint64_t all = ps.tc_hits + ps.tc_misses;
   s->pool_hit_permille = all ? ps.tc_hits * 1000 / all : 0;
-  s->bytes_mapped += ps.arenas * PH_ARENA_SIZE;
+  s->bytes_mapped += ps.mapped_bytes;
 }

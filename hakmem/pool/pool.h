@@ -67,7 +67,7 @@ void pool_flush_thread(void);
 size_t pool_trim(void);
 
 typedef struct {
-  uint64_t arenas, live_blocks, live_bytes, cached_blocks, free_dirty_bytes, free_clean_bytes;
+  uint64_t arenas, mapped_bytes, live_blocks, live_bytes, cached_blocks, free_dirty_bytes, free_clean_bytes;
   uint64_t allocs, frees, tc_hits, tc_misses, steals, arena_maps, arena_unmaps, madvise_calls, released_bytes;
 } pool_stats_t;
 void pool_stats_get(pool_stats_t *out);

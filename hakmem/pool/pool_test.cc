@@ -1,7 +1,10 @@
 // Pool tier (L2.5 page heap + thread cache): classes, carving, coalescing, thread cache,
 // spill, cross-thread frees, in-place realloc, invalid pointers, trim.
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
@@ -10,6 +13,7 @@
 #include "hakmem/config.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
+#include "hakmem/os.h"
 #include "hakmem/pool/pool.h"
 
 namespace {
@@ -319,6 +323,98 @@ TEST(Pool, ChurnWithinTheDecayTimeReleasesNothing) {
   EXPECT_EQ(s1.pool_madvise_calls, s0.pool_madvise_calls) << "no span idle for the decay time, none released";
   for (void *p : ws) hak_free(p);
   EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+// Address space: an arena maps a 2 MiB prefix of its 32 MiB window and grows in place, so one
+// page-heap block costs 2 MiB of address space (VmSize, ulimit -v), not 32 as before. When
+// the pages behind an arena are taken, the block comes from a new arena instead.
+TEST(PoolArena, MapsAPrefixThenGrowsInPlaceOrMapsANewArena) {
+  hak_trim(0);
+  pool_stats_t s;
+  pool_stats_get(&s);
+  ASSERT_EQ(s.arenas, 0u) << "an earlier test left a page-heap block live";
+  InThread([] {
+    const uint64_t prefix = (uint64_t)PH_FIRST_PAGES << PH_PAGE_SHIFT;
+    void *a = hak_malloc(100000);
+    ASSERT_NE(a, nullptr);
+    pool_stats_t s;
+    pool_stats_get(&s);
+    EXPECT_EQ(s.arenas, 1u);
+    EXPECT_EQ(s.mapped_bytes, prefix);
+    // Someone else's mapping right behind the prefix: the arena cannot grow.
+    uint8_t *arena = (uint8_t *)ph_arena_of(a);
+    void *blocker = hak_os_map_at(arena + prefix, prefix);
+    void *b = hak_malloc(3u << 20);
+    ASSERT_NE(b, nullptr);
+    memset(b, 7, 3u << 20);
+    pool_stats_get(&s);
+    if (blocker) {
+      EXPECT_NE((uint8_t *)ph_arena_of(b), arena);
+      EXPECT_EQ(s.arenas, 2u);
+    }
+    EXPECT_EQ(s.mapped_bytes % prefix, 0u);
+    EXPECT_LT(s.mapped_bytes, 2 * (uint64_t)PH_ARENA_SIZE);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    // More than any arena has free: one grows in place (or, if the pages behind every
+    // arena were taken meanwhile, a new one is mapped); either way the map stays exact.
+    uint64_t mapped = s.mapped_bytes, arenas = s.arenas;
+    void *c = hak_malloc(5u << 20);
+    ASSERT_NE(c, nullptr);
+    memset(c, 9, 5u << 20);
+    pool_stats_get(&s);
+    EXPECT_TRUE(s.arenas == arenas + 1 || (s.arenas == arenas && s.mapped_bytes > mapped)) << s.arenas;
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    hak_free(a);
+    hak_free(b);
+    hak_free(c);
+    if (blocker) hak_os_unmap(blocker, prefix);
+  });
+  hak_trim(0);
+  pool_stats_get(&s);
+  EXPECT_EQ(s.arenas, 0u);
+  EXPECT_EQ(s.mapped_bytes, 0u);
+}
+
+static size_t VmSizeBytes() {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  size_t kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb * 1024;
+}
+
+// Under `ulimit -v` a few MiB above what the process already maps, every tier still serves:
+// the over-map that aligns a new arena or SuperSlab (size + alignment: 34 MiB for an arena
+// before, 64) no longer fits there, so HAKMEM maps the exact size at an aligned address.
+TEST(PoolArena, ATightAddressSpaceLimitStillServesEveryTier) {
+  if (!kPlainBuild) GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
+  hak_trim(0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    size_t vm = VmSizeBytes();
+    const size_t kMiB = 1 << 20;
+    struct rlimit r = {vm + 16 * kMiB, vm + 16 * kMiB};
+    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+    static const size_t sizes[] = {16, 3000, 40000, 100000, 1u << 20, 3u << 20};
+    int bad = 0;
+    for (size_t n : sizes) {
+      void *p = hak_malloc(n);
+      if (!p) {
+        fprintf(stderr, "hak_malloc(%zu) failed under RLIMIT_AS = VmSize + 16 MiB\n", n);
+        bad = 1;
+        continue;
+      }
+      memset(p, 1, n);
+    }
+    _exit(bad || hak_check_integrity() != 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
