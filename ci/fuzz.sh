@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzzer briefly: libFuzzer under ASan+UBSan (FUZZ_SECONDS each, default 60),
-# one under MSan, and an AFL++ build plus a short afl-fuzz run of the same harness.
+# one under MSan, one on the fault-injection build, and an AFL++ build plus a short afl-fuzz
+# run of the same harness.
 # New corpus units go to a temporary directory, never into the source tree.
 set -u
 cd "$(dirname "$0")/.."
@@ -60,6 +61,21 @@ if ./bazelw build "${chk[@]}" //fuzz:invalid_fuzzer >/dev/null 2>&1; then
   rm -rf "$work"
 else
   echo "checked-build fuzzer build failed"; fail=1
+fi
+# Failing OS calls: the op-sequence fuzzer on the fault-injection build, where its OP_FAULT
+# makes mmap/munmap/madvise/mremap fail at rates the input picks (ops_fuzzer.c).
+flt=(--config=fuzz --//cfg:fault_injection=true --platform_suffix=fuzz-fault)
+if ./bazelw build "${flt[@]}" //fuzz:ops_fuzzer >/dev/null 2>&1; then
+  FB=$(./bazelw info "${flt[@]}" bazel-bin 2>/dev/null)
+  work=$(mktemp -d)
+  if "$FB/fuzz/ops_fuzzer" -max_total_time="$((secs / 2))" -artifact_prefix="$work/" "$work" fuzz/corpus/ops >"$work/log" 2>&1; then
+    echo "ops_fuzzer (fault injection, asan+ubsan): $(grep -E '^Done' "$work/log")"
+  else
+    echo "ops_fuzzer (fault injection): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; fail=1
+  fi
+  rm -rf "$work"
+else
+  echo "fault-injection fuzzer build failed"; fail=1
 fi
 # Proof that the op-sequence fuzzer finds the seeds' counter bug: a build that forgets one
 # block in a batch refill must crash with an integrity/COUNTER_MISMATCH report.

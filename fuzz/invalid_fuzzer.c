@@ -158,10 +158,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           if (s->size <= 65535) {  // anywhere in its SuperSlab, 16-byte aligned (header included)
             uintptr_t ss = base & ~(((uintptr_t)2 << 20) - 1);
             q = (uint8_t *)(ss + 16 + ((uintptr_t)arg * 16 * 31) % (((uintptr_t)2 << 20) - 16));
-          } else if (s->size < (8u << 20)) {  // anywhere in its page-heap arena, page or 16-byte aligned
+          } else if (s->size < (8u << 20)) {  // in its page-heap arena, page or 16-byte aligned
+            // An arena maps its first 2 MiB and grows in place as far as it needs, so the
+            // probe goes into the first 2 MiB (metadata and blocks) or into the block itself.
             uintptr_t arena = base & ~(((uintptr_t)32 << 20) - 1);
             uintptr_t step = (arg & 1) ? 4096 : 16;
-            q = (uint8_t *)(arena + 4096 + ((uintptr_t)arg * step * 7) % (((uintptr_t)32 << 20) - 4096));
+            if (arg & 2) q = (uint8_t *)(arena + 4096 + ((uintptr_t)arg * step * 7) % (((uintptr_t)2 << 20) - 4096));
+            else q = s->p + step * (1 + (uintptr_t)(arg >> 2) % ((s->size - 1) / step));
           } else {  // inside its large mapping
             q = s->p + 16 * (1 + (uintptr_t)arg % (s->size / 16 - 1));
           }

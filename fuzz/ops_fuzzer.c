@@ -5,8 +5,16 @@
 // usable size >= request, alignment holds, calloc memory is zero, and at checkpoints and at
 // the end HAKMEM's own counters and hak_check_integrity() agree with the model.
 //
+// Failing OS calls: in a fault-injection build (--config=fault, os.c) OP_FAULT makes chosen
+// mmap/munmap/madvise/mremap calls fail from then on. The model then also accepts NULL
+// from an allocation, but only with errno ENOMEM and only when a fault was injected during
+// that call; a failed realloc must leave the old block as it was. Everything else is checked
+// as before: calloc zero after a refused madvise, realloc contents after a refused mremap,
+// exact counters and integrity after refused munmaps. Elsewhere OP_FAULT does nothing.
+//
 // Program format: a sequence of records; the first byte selects thread (bits 0-1, 3 = same
 // as previous) and operation (bits 2-5); operands follow (see decode()).
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,11 +22,27 @@
 #include <string.h>
 
 #include "hakmem/hakmem.h"
+#include "hakmem/os.h"
 
 #define NTHREADS 3
 #define NSLOTS 48
 
-enum { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_ALIGNED, OP_FREE, OP_FREE_SIZED, OP_CHECK, OP_RESTART, OP_TRIM, OP_FLUSH, OP_COUNT };
+enum { OP_MALLOC, OP_CALLOC, OP_REALLOC, OP_ALIGNED, OP_FREE, OP_FREE_SIZED, OP_CHECK, OP_RESTART, OP_TRIM, OP_FLUSH, OP_FAULT, OP_COUNT };
+
+// OP_FAULT's choices (hak_os_fault_set): failure rates per call kind, "" for none.
+static const char *const fault_specs[] = {
+    "",
+    "madvise:1/2",
+    "madvise:1/1",
+    "mremap:1/2",
+    "mremap:1/1",
+    "mmap:1/3",
+    "mmap:1/16",
+    "munmap:1/2",
+    "madvise:1/3,mremap:1/3,munmap:1/5,mmap:1/9",
+};
+#define NFAULT_SPECS (sizeof fault_specs / sizeof fault_specs[0])
+static int faults_on;  // a spec other than "" is in force
 
 typedef struct {
   uint8_t *p;
@@ -120,6 +144,11 @@ static void verify(const slot_t *s, size_t upto) {
     if (s->p[i] != (uint8_t)(s->pat + i * 31)) die("block contents changed while live", s);
 }
 
+// An allocation's NULL is acceptable only as ENOMEM caused by an injected fault.
+static int failed_by_fault(unsigned long injected_before, int err) {
+  return faults_on && err == ENOMEM && hak_os_faults_injected() > injected_before;
+}
+
 static void check_new(slot_t *s, int zeroed) {
   if (!s->p) die("allocation failed", s);
   if ((uintptr_t)s->p % (s->align > 16 ? s->align : 16)) die("misaligned block", s);
@@ -157,16 +186,28 @@ static void exec_op(const op_t *op) {
       s->size = op->op == OP_CALLOC ? op->n * op->size : op->size;
       s->align = op->op == OP_ALIGNED ? op->align : 0;
       s->pat = op->pat;
-      if (op->op == OP_MALLOC) s->p = hak_malloc(s->size);
-      else if (op->op == OP_CALLOC) s->p = hak_calloc(op->n, op->size);
-      else if (hak_posix_memalign((void **)&s->p, op->align, s->size) != 0) s->p = NULL;
+      {
+        unsigned long injected = hak_os_faults_injected();
+        int err = 0;
+        errno = 0;
+        if (op->op == OP_MALLOC) s->p = hak_malloc(s->size);
+        else if (op->op == OP_CALLOC) s->p = hak_calloc(op->n, op->size);
+        else if ((err = hak_posix_memalign((void **)&s->p, op->align, s->size)) != 0) s->p = NULL;
+        if (!s->p && failed_by_fault(injected, op->op == OP_ALIGNED ? err : errno)) break;
+      }
       check_new(s, op->op == OP_CALLOC);
       fill(s);
       break;
     case OP_REALLOC: {
       if (!s->p) break;
       verify(s, s->size);
+      unsigned long injected = hak_os_faults_injected();
+      errno = 0;
       uint8_t *q = hak_realloc(s->p, op->size);
+      if (!q && op->size && failed_by_fault(injected, errno)) {  // the old block stays as it was
+        verify(s, s->size);
+        break;
+      }
       if (op->size == 0) {  // glibc semantics: freed, NULL returned
         if (q) die("realloc(p, 0) returned a block", s);
         s->p = NULL;
@@ -236,7 +277,12 @@ static size_t decode_size(const uint8_t **d, size_t *n) {
     case 0: return v % 1025;                 // Tiny
     case 1: return 1024 + v % 7200;          // interim mid classes
     case 2: return 8000 + v * 4 % 300000;    // large path, cached sizes
-    default: return (sel >> 2) % 4 ? (size_t)1 << (v % 21) : (1 << 20) + v * 16;  // powers of two, > 1 MiB
+    default:  // > 1 MiB (page heap), > 8 MiB (large tier: mremap on realloc), powers of two
+      switch ((sel >> 2) % 4) {
+        case 0: return (1 << 20) + v * 16;
+        case 1: return (8 << 20) + v * 64;
+        default: return (size_t)1 << (v % 21);
+      }
   }
 }
 
@@ -266,6 +312,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         op.size = decode_size(&data, &size);
         break;
       case OP_CHECK: checkpoint(); continue;
+      case OP_FAULT:  // refused by builds without fault injection
+        faults_on = hak_os_fault_set(fault_specs[op.slot % NFAULT_SPECS]) == 0 && op.slot % NFAULT_SPECS != 0;
+        continue;
       case OP_RESTART:
         if (workers[t].started) worker_stop(&workers[t]);  // thread exit drains its caches
         continue;
@@ -273,7 +322,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     run_on(t, &op);
   }
-  // End: free everything (from thread 0), then counters and integrity must be exact.
+  // End: no more faults; free everything, then counters and integrity must be exact.
+  if (faults_on) hak_os_fault_set("");
+  faults_on = 0;
   for (int k = 0; k < NSLOTS; k++) {
     if (!slots[k].p) continue;
     op_t f = {.op = OP_FREE, .slot = k};
