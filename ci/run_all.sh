@@ -41,8 +41,9 @@ ci_bazel_test flags_checked_counters --//cfg:checked=true --//cfg:debug_counters
 ci_bazel_test flags_nobatch_noreuse --//cfg:batch_refill=false --//cfg:empty_slab_reuse=false --platform_suffix=flags2 //...
 ci_bazel_test flags_learner_timing --//cfg:learner=true --//cfg:timing=true --platform_suffix=flags3 //...
 # Failing OS calls: the fault-injection build (os.c refuses chosen calls) runs fault_test and
-# the stress suite with madvise, mremap and thread creation refused at fixed rates.
-ci_bazel_test fault_injection --config=fault --test_env=HAKMEM_FAULT=madvise:1/7,mremap:1/3,thread:1/2 //hakmem:fault_test //stress/...
+# the stress suite with madvise, mremap and thread creation refused at fixed rates, and the
+# op-sequence fuzzer replays its seeds (whose OP_FAULT records refuse mmap and munmap too).
+ci_bazel_test fault_injection --config=fault --test_env=HAKMEM_FAULT=madvise:1/7,mremap:1/3,thread:1/2 //hakmem:fault_test //stress/... //fuzz:ops_fuzzer_regression
 # The learner switched on under TSan: stress programs and the slab engine's tests.
 ci_bazel_test tsan_learner --config=tsan --//cfg:learner=true --platform_suffix=tsan-learner --test_env=HAKMEM_LEARN=1 //stress/... //hakmem/tiny:all //hakmem/mid:all
 # 4. The sanitizers can fail: each probe must be caught. Valgrind client requests too.
