@@ -52,6 +52,16 @@ static inline const char *bench_allocator(void) {
   return "glibc";
 }
 
+// File name of the shared object whose malloc the program calls ("libc.so.6" under glibc):
+// proves a peer given only as a path (compare.py and sweep.py --peer) actually served.
+static inline const char *bench_malloc_owner(void) {
+  Dl_info info;
+  void *m = dlsym(RTLD_DEFAULT, "malloc");
+  if (!m || !dladdr(m, &info) || !info.dli_fname) return "unknown";
+  const char *slash = strrchr(info.dli_fname, '/');
+  return slash ? slash + 1 : info.dli_fname;
+}
+
 // For HAKMEM: the number of slab refills, pool and large allocations HAKMEM recorded (must be > 0
 // for a valid run). -1 for other allocators.
 static inline long long bench_hakmem_served(void) {
@@ -73,9 +83,9 @@ static inline long long bench_hakmem_served(void) {
 }
 
 static inline void bench_report(const char *name, double ops, double secs, const char *extra) {
-  printf("bench=%s allocator=%s ops=%.0f secs=%.4f mops=%.3f peak_rss_kb=%ld hakmem_served=%lld%s%s\n", name,
-         bench_allocator(), ops, secs, ops / secs / 1e6, bench_peak_rss_kb(), bench_hakmem_served(), extra ? " " : "",
-         extra ? extra : "");
+  printf("bench=%s allocator=%s malloc_from=%s ops=%.0f secs=%.4f mops=%.3f peak_rss_kb=%ld hakmem_served=%lld%s%s\n",
+         name, bench_allocator(), bench_malloc_owner(), ops, secs, ops / secs / 1e6, bench_peak_rss_kb(),
+         bench_hakmem_served(), extra ? " " : "", extra ? extra : "");
   fflush(stdout);
 }
 

@@ -25,16 +25,18 @@ PEERS = {
     "tcmalloc": LIBDIR + "/libtcmalloc_minimal.so.4",
 }
 
-# name -> (binary, args per profile: quick, default, full)
+# name -> (binary, args per profile: quick, default, full). The default profile keeps the
+# whole run (5 runs x 5 allocators) near 3 minutes: the rows where glibc takes seconds
+# (mid_large_mt, pool, large_vm, thread_churn) run fewer operations than the full profile.
 BENCHES = {
     "random_mixed": ("bench_random_mixed", ["2000000 256 42 16 1024", "10000000 256 42 16 1024", "10000000 256 42 16 1024"]),
     "fixed_256": ("bench_random_mixed", ["2000000 256 42 256 256", "10000000 256 42 256 256", "10000000 256 42 256 256"]),
     "larson_2t": ("bench_larson", ["1 8 1024 1000 0 12345 2", "1 8 1024 1000 0 12345 2", "3 8 1024 1000 0 12345 2"]),
     "prodcons": ("bench_prodcons", ["500000 16 1024", "2000000 16 1024", "4000000 16 1024"]),
-    "mid_large_mt": ("bench_ws_mt", ["mid_large_mt 500000 256 8192 32768 2 0", "mid_large_mt 5000000 256 8192 32768 2 0",
+    "mid_large_mt": ("bench_ws_mt", ["mid_large_mt 500000 256 8192 32768 2 0", "mid_large_mt 2000000 256 8192 32768 2 0",
                                       "mid_large_mt 10000000 256 8192 32768 2 0"]),
-    "pool": ("bench_ws_mt", ["pool 500000 256 8192 53248 1 0", "pool 3000000 256 8192 53248 1 0", "pool 10000000 256 8192 53248 1 0"]),
-    "large_vm": ("bench_ws_mt", ["large_vm 2000 16 65536 4194304 1 1", "large_vm 10000 16 65536 4194304 1 1",
+    "pool": ("bench_ws_mt", ["pool 500000 256 8192 53248 1 0", "pool 1500000 256 8192 53248 1 0", "pool 10000000 256 8192 53248 1 0"]),
+    "large_vm": ("bench_ws_mt", ["large_vm 2000 16 65536 4194304 1 1", "large_vm 3000 16 65536 4194304 1 1",
                                   "large_vm 40000 16 65536 4194304 1 1"]),
     "realloc_growth": ("bench_realloc", ["5000", "20000", "50000"]),
     "sweep": ("bench_sweep", ["50000", "200000", "500000"]),
@@ -42,7 +44,7 @@ BENCHES = {
     # builders growing by half, short-lived threads handing their blocks to main across forks.
     "burst_256": ("bench_burst", ["4000000 256 256", "40000000 256 256", "80000000 256 256"]),
     "strbuild": ("bench_strbuild", ["40000", "400000", "1000000"]),
-    "thread_churn": ("bench_thread_churn", ["40 20000", "300 20000", "600 20000"]),
+    "thread_churn": ("bench_thread_churn", ["40 20000", "80 20000", "600 20000"]),
 }
 PROFILES = {"quick": 0, "default": 1, "full": 2}
 
@@ -129,6 +131,10 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--benches", default=",".join(BENCHES), help="comma-separated subset")
     ap.add_argument("--allocators", default="hakmem," + ",".join(PEERS))
+    ap.add_argument("--peer", action="append", default=[],
+                    help="NAME=/path/lib.so: one more column preloading that library (repeatable), e.g. the newest "
+                         "mimalloc and snmalloc from ../shared/peer-suite/build_peers.sh; a run counts only when its "
+                         "malloc came from that file")
     ap.add_argument("--threads", type=int, default=0, help="override the thread count of multi-threaded benches")
     ap.add_argument("--env", action="append", default=[], help="HAKMEM_X=v for HAKMEM runs (repeatable)")
     ap.add_argument("--ab", default="", help="A/B sweep: HAKMEM_VAR=v1,v2,... (HAKMEM runs only, one column per value)")
@@ -159,6 +165,13 @@ def main():
             cols.append((name, PEERS[name], {}, name))
         else:
             sys.exit("unknown allocator " + name)
+    for spec in a.peer:
+        name, _, path = spec.partition("=")
+        if not name or not path or not os.path.isfile(path):
+            sys.exit("--peer %s: want NAME=/path/to/lib.so of an existing file" % spec)
+        if name in [c[0] for c in cols]:
+            sys.exit("--peer %s: column name already taken" % name)
+        cols.append((name, os.path.abspath(path), {}, "file:" + os.path.basename(os.path.realpath(path))))
     rng = random.Random(a.seed)
     jobs = [(r, b, c) for r in range(a.runs) for b in benches for c in range(len(cols))]
     raw = []
@@ -179,7 +192,12 @@ def main():
                 args = " ".join(parts)
             res, err = run_one(binary, args, lib, hakmem_lib, env, 300)
             done += 1
-            if res and res.get("allocator") != expect:
+            if res and expect.startswith("file:"):
+                # A peer given by path: its malloc must be that file's (whatever symbols it exports).
+                owner = res.get("malloc_from", "")
+                if owner != expect[5:] and os.path.basename(os.path.realpath(lib)) != owner and os.path.basename(lib) != owner:
+                    err = "malloc came from %s, not %s" % (owner or "?", os.path.basename(lib))
+            elif res and res.get("allocator") != expect:
                 err = "served by %s, not %s" % (res.get("allocator"), expect)
             elif res and expect == "hakmem" and int(res.get("hakmem_served", "0")) <= 0:
                 err = "HAKMEM recorded no allocations"
