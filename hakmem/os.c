@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +169,51 @@ void *hak_os_map_aligned(size_t size, size_t align) {
   if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + size), tail) != 0)) {
     hak_os_report_failure("munmap", raw, size + align);
     munmap(raw, size + align);  // whatever part is still mapped
+    return NULL;
+  }
+  return (void *)base;
+}
+
+int hak_os_address_space_limited(void) {
+  struct rlimit r;
+  return getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+}
+
+void *hak_os_reserve_window(size_t size, size_t window) {
+  if (size > window || os_fail(OS_F_MMAP)) return NULL;
+  // PROT_NONE over-map of two windows, trimmed to the aligned one: address space only.
+  uint8_t *raw = mmap(NULL, 2 * window, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return NULL;
+  uintptr_t base = ((uintptr_t)raw + window - 1) & ~((uintptr_t)window - 1);
+  size_t head = base - (uintptr_t)raw, tail = window - head;
+  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + window), tail) != 0) ||
+      hak_os_commit((void *)base, size) != 0) {
+    munmap(raw, 2 * window);  // whatever part is still mapped
+    return NULL;
+  }
+  return (void *)base;
+}
+
+int hak_os_commit(void *p, size_t size) {
+  if (os_fail(OS_F_MMAP) || mprotect(p, size, PROT_READ | PROT_WRITE) != 0) return -1;
+  HAK_TRACK_MAPPED(p, size);
+  return 0;
+}
+
+void *hak_os_map_window(size_t size, size_t window) {
+  // Over-map three windows and keep `size` bytes at the lowest aligned address: at least
+  // one whole free window then lies above the window this one starts, and the kernel,
+  // which places a mapping at the top of the highest gap that fits, puts the next ones
+  // there, clear of the pages this mapping will grow into. Under a tight address-space
+  // limit the plain aligned map (no room promised) is the fallback.
+  if (size > window || 3 * window / 3 != window) return hak_os_map_aligned(size, window);
+  uint8_t *raw = hak_os_map(3 * window);
+  if (!raw) return hak_os_map_aligned(size, window);
+  uintptr_t base = ((uintptr_t)raw + window - 1) & ~((uintptr_t)window - 1);
+  size_t head = base - (uintptr_t)raw, tail = 3 * window - head - size;
+  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + size), tail) != 0)) {
+    hak_os_report_failure("munmap", raw, 3 * window);
+    munmap(raw, 3 * window);
     return NULL;
   }
   return (void *)base;

@@ -14,6 +14,18 @@ extern "C" {
 void *hak_os_map(size_t size);
 // Like hak_os_map, but the result is aligned to `align` (a power of two >= page size).
 void *hak_os_map_aligned(size_t size, size_t align);
+// Whether the process runs under an address-space limit (RLIMIT_AS, `ulimit -v`).
+int hak_os_address_space_limited(void);
+// Reserves `window` bytes aligned to `window` without memory (PROT_NONE, counted in VmSize
+// and against RLIMIT_AS only) and makes the first `size` bytes usable; NULL on failure.
+// hak_os_commit makes more of it usable (0, or -1 when the kernel refused); the whole
+// window goes back with hak_os_unmap(base, window).
+void *hak_os_reserve_window(size_t size, size_t window);
+int hak_os_commit(void *p, size_t size);
+// Like hak_os_map_aligned(size, window) for a mapping that will grow in place up to
+// `window` bytes: the free address space above it at the time of the call is left for the
+// next mappings, so they do not land in the pages it will grow into.
+void *hak_os_map_window(size_t size, size_t window);
 // Maps exactly [addr, addr + size) if nothing is mapped there (MAP_FIXED_NOREPLACE), else
 // NULL: for growing a mapping in place.
 void *hak_os_map_at(void *addr, size_t size);

@@ -119,10 +119,14 @@ static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
   uint32_t end = round_grow(meta + pages);
   if (end > PH_NPAGES) end = PH_NPAGES;
   size_t bytes = (size_t)end << PH_PAGE_SHIFT;
-  ph_arena_t *a = hak_os_map_aligned(bytes, PH_ARENA_SIZE);
+  // No address-space limit: reserve the whole window (PROT_NONE, no memory), so the arena
+  // always grows in place. Under `ulimit -v`: map only the prefix, placed so that the next
+  // mappings land elsewhere, and grow into free pages behind it while they stay free.
+  int reserve = !hak_os_address_space_limited();
+  ph_arena_t *a = reserve ? hak_os_reserve_window(bytes, PH_ARENA_SIZE) : hak_os_map_window(bytes, PH_ARENA_SIZE);
   if (!a) return NULL;
   if (hak_reg_set(a, bytes, a, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {  // no registry leaf: no arena
-    hak_os_unmap(a, bytes);
+    hak_os_unmap(a, reserve ? PH_ARENA_SIZE : bytes);
     return NULL;
   }
   HAK_TRACK_MAPPED(a, bytes);
@@ -131,6 +135,7 @@ static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
   a->shard = sh;
   a->first = meta;
   a->end = end;
+  a->reserved = (uint32_t)reserve;
   a->desc[0].len = meta;
   for (unsigned i = 0; i < meta; i++) ph_set_state(&a->desc[i], PH_META);
   a->next = sh->arenas;
@@ -147,9 +152,9 @@ static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
 static int arena_extend(ph_shard_t *sh, ph_arena_t *a, uint32_t n) {
   uint8_t *at = (uint8_t *)a + ((size_t)a->end << PH_PAGE_SHIFT);
   size_t bytes = (size_t)n << PH_PAGE_SHIFT;
-  if (!hak_os_map_at(at, bytes)) return -1;
+  if (a->reserved ? hak_os_commit(at, bytes) != 0 : !hak_os_map_at(at, bytes)) return -1;
   if (hak_reg_set(at, bytes, at, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {
-    hak_os_unmap(at, bytes);
+    if (!a->reserved) hak_os_unmap(at, bytes);  // a reserved window keeps the pages, unused
     return -1;
   }
   if (hak_cfg.pool_hugepages) hak_os_hugepages(at, bytes);
@@ -169,19 +174,27 @@ static int arena_extend(ph_shard_t *sh, ph_arena_t *a, uint32_t n) {
   return 0;
 }
 
-// Grows one of sh's arenas so that a block of `pages` fits at its end (lock held): by
-// doubling the arena where the window has room, else by what the block needs. 0 on success.
+// Maps at least `more` pages behind arena a's end (lock held): by doubling the arena where
+// the window has room, else by what is needed. 0 on success; -1 when the window has no room
+// or the pages behind it are taken (then the arena is stuck at this size).
+static int arena_grow_by(ph_shard_t *sh, ph_arena_t *a, uint32_t more) {
+  uint32_t room = PH_NPAGES - a->end;
+  if (a->stuck || more > room) return -1;
+  uint32_t need = round_grow(more), dbl = a->end < need ? need : a->end;
+  if (need > room) need = room;
+  if (dbl > room) dbl = room;
+  if (arena_extend(sh, a, dbl) == 0 || (need < dbl && arena_extend(sh, a, need) == 0)) return 0;
+  a->stuck = 1;
+  return -1;
+}
+
+// Grows one of sh's arenas so that a block of `pages` fits at its end (lock held). 0 on
+// success.
 static int arena_grow(ph_shard_t *sh, uint32_t pages) {
   for (ph_arena_t *a = sh->arenas; a; a = a->next) {
-    if (a->stuck) continue;
     ph_desc_t *last = &a->desc[a->end - 1];
-    uint32_t tail = ph_state(last) == PH_FREE ? last->len : 0, room = PH_NPAGES - a->end;
-    if (tail >= pages || pages - tail > room) continue;
-    uint32_t need = round_grow(pages - tail), dbl = a->end < need ? need : a->end;
-    if (need > room) need = room;
-    if (dbl > room) dbl = room;
-    if (arena_extend(sh, a, dbl) == 0 || (need < dbl && arena_extend(sh, a, need) == 0)) return 0;
-    a->stuck = 1;
+    uint32_t tail = ph_state(last) == PH_FREE ? last->len : 0;
+    if (tail < pages && arena_grow_by(sh, a, pages - tail) == 0) return 0;
   }
   return -1;
 }
@@ -392,6 +405,10 @@ int ph_resize(ph_desc_t *d, uint32_t pages) {
     ok = 0;
   } else if (pages > n) {
     ph_desc_t *right = d + n;
+    // A block that ends the arena, or whose free right neighbour does, grows with the arena:
+    // as it would have inside a window mapped whole, it need not move (and copy) to grow.
+    uint32_t avail = right < a->desc + a->end && ph_state(right) == PH_FREE ? right->len : 0;
+    if (avail < pages - n && (uint32_t)(right - a->desc) + avail == a->end) (void)arena_grow_by(sh, a, pages - n - avail);
     if (right < a->desc + a->end && ph_state(right) == PH_FREE && right->len >= pages - n) {
       uint32_t rlen = right->len;
       int clean = right->clean;
@@ -437,7 +454,7 @@ size_t ph_trim(void) {
         sh->unmaps++;
         hak_reg_clear(a, bytes);
         a->magic = 0;
-        hak_os_unmap(a, bytes);
+        hak_os_unmap(a, a->reserved ? PH_ARENA_SIZE : bytes);
       } else {
         pp = &a->next;
       }

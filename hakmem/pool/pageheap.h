@@ -3,11 +3,14 @@
 //
 // Owns: arenas (32 MiB windows aligned to 32 MiB, registered as HAK_KIND_POOL as far as
 // they are mapped), the page descriptors at the start of each arena, and the free spans.
-// An arena maps only a prefix of its window (2 MiB, or what the first request needs) and
-// grows in place, doubling, when its shard runs out of free spans: a program that uses
-// little of the page heap costs little address space (ulimit -v), not 32 MiB. Growth maps
-// the pages right behind the prefix only if nothing else took them (MAP_FIXED_NOREPLACE);
-// an arena that cannot grow stays as it is and the next request maps a new one. Every page of an arena
+// An arena makes only a prefix of its window usable (2 MiB, or what the first request
+// needs) and grows in place, doubling, when its shard runs out of free spans or a block at
+// its end is resized. Without an address-space limit the whole window is reserved
+// (PROT_NONE: VmSize, no memory) and growth is an mprotect that no neighbour can block.
+// Under `ulimit -v` only the prefix is mapped, so a program that uses little of the page
+// heap costs little of the limit; growth then maps the pages behind it only if nothing else
+// took them (MAP_FIXED_NOREPLACE), and an arena that cannot grow stays as it is (the next
+// request maps a new one; a block at its end moves to grow). Every page of an arena
 // belongs to exactly one span: the arena's metadata, a block (live, or parked in a thread
 // cache), or a free span. Descriptors say which: a block's first page descriptor holds its
 // length, so free() finds the size from the pointer alone and a block needs no header.
@@ -86,6 +89,7 @@ typedef struct ph_arena {
   uint32_t first;  // first page after the metadata
   uint32_t end;    // pages mapped: [0, end) of the window (shard lock; grows, never shrinks)
   uint32_t stuck;  // growth found the pages behind `end` taken: the arena stays this size
+  uint32_t reserved;  // the whole window is reserved (PROT_NONE beyond `end`): growth cannot fail on a neighbour
   ph_desc_t desc[PH_NPAGES];
 } ph_arena_t;
 
