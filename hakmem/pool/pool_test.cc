@@ -375,6 +375,33 @@ TEST(PoolArena, MapsAPrefixThenGrowsInPlaceOrMapsANewArena) {
   EXPECT_EQ(s.mapped_bytes, 0u);
 }
 
+// A block at the end of an arena grows with the arena on realloc instead of moving (and
+// copying): with the whole window reserved, nothing can stop it. (22ead51's 2 MiB arenas
+// moved it: the sweep's large x append cells copied every step.)
+TEST(PoolArena, ABlockAtTheArenaEndGrowsInPlaceOnRealloc) {
+  if (hak_os_address_space_limited()) GTEST_SKIP() << "under ulimit -v a neighbour may take the pages behind an arena";
+  hak_trim(0);
+  pool_stats_t s;
+  pool_stats_get(&s);
+  ASSERT_EQ(s.arenas, 0u) << "an earlier test left a page-heap block live";
+  InThread([] {
+    uint8_t *p = (uint8_t *)hak_malloc((1u << 20) + (700u << 10));  // fills most of a 2 MiB prefix
+    ASSERT_NE(p, nullptr);
+    memset(p, 3, 4096);
+    for (size_t n = 3u << 20; n <= (7u << 20); n += 1u << 20) {
+      uint8_t *q = (uint8_t *)hak_realloc(p, n);
+      ASSERT_EQ(q, p) << "moved growing to " << n;
+      p = q;
+    }
+    EXPECT_EQ(p[4095], 3);
+    pool_stats_t s;
+    pool_stats_get(&s);
+    EXPECT_EQ(s.arenas, 1u);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    hak_free(p);
+  });
+}
+
 static size_t VmSizeBytes() {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];
