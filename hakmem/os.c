@@ -156,22 +156,27 @@ static void *os_map_aligned_tight(size_t size, size_t align) {
   return q ? q : hak_os_map_at((void *)(((uintptr_t)p + align - 1) & ~((uintptr_t)align - 1)), size);
 }
 
+// Keeps [base, base + keep) of the fresh mapping [raw, raw + raw_size), base being raw
+// rounded up to `align`, and unmaps the rest. Trimming the ends of one mapping never splits
+// it, so this only fails when the kernel is out of memory for its own bookkeeping; then
+// nothing is kept (no leaked head or tail) and NULL is returned.
+static void *os_keep_aligned(uint8_t *raw, size_t raw_size, size_t align, size_t keep) {
+  uintptr_t base = ((uintptr_t)raw + align - 1) & ~((uintptr_t)align - 1);
+  size_t head = base - (uintptr_t)raw, tail = raw_size - head - keep;
+  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + keep), tail) != 0)) {
+    hak_os_report_failure("munmap", raw, raw_size);
+    munmap(raw, raw_size);  // whatever part is still mapped
+    return NULL;
+  }
+  return (void *)base;
+}
+
 void *hak_os_map_aligned(size_t size, size_t align) {
   // Over-map by `align` and trim both ends: at most three syscalls, no retry loop.
   if (size + align < size) return NULL;
   uint8_t *raw = hak_os_map(size + align);
   if (!raw) return os_map_aligned_tight(size, align);
-  uintptr_t base = ((uintptr_t)raw + align - 1) & ~((uintptr_t)align - 1);
-  size_t head = base - (uintptr_t)raw;
-  size_t tail = align - head;
-  // Trimming the ends of one mapping never splits it, so these only fail when the kernel
-  // is out of memory for its own bookkeeping; then nothing is kept (no leaked head/tail).
-  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + size), tail) != 0)) {
-    hak_os_report_failure("munmap", raw, size + align);
-    munmap(raw, size + align);  // whatever part is still mapped
-    return NULL;
-  }
-  return (void *)base;
+  return os_keep_aligned(raw, size + align, align, size);
 }
 
 // Through syscall(), which the library imports already: no new libc import (imports_test).
@@ -185,14 +190,12 @@ void *hak_os_reserve_window(size_t size, size_t window) {
   // PROT_NONE over-map of two windows, trimmed to the aligned one: address space only.
   uint8_t *raw = mmap(NULL, 2 * window, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (raw == MAP_FAILED) return NULL;
-  uintptr_t base = ((uintptr_t)raw + window - 1) & ~((uintptr_t)window - 1);
-  size_t head = base - (uintptr_t)raw, tail = window - head;
-  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + window), tail) != 0) ||
-      hak_os_commit((void *)base, size) != 0) {
-    munmap(raw, 2 * window);  // whatever part is still mapped
+  uint8_t *base = os_keep_aligned(raw, 2 * window, window, window);
+  if (base && hak_os_commit(base, size) != 0) {
+    munmap(base, window);
     return NULL;
   }
-  return (void *)base;
+  return base;
 }
 
 int hak_os_commit(void *p, size_t size) {
@@ -210,14 +213,7 @@ void *hak_os_map_window(size_t size, size_t window) {
   if (size > window || 3 * window / 3 != window) return hak_os_map_aligned(size, window);
   uint8_t *raw = hak_os_map(3 * window);
   if (!raw) return hak_os_map_aligned(size, window);
-  uintptr_t base = ((uintptr_t)raw + window - 1) & ~((uintptr_t)window - 1);
-  size_t head = base - (uintptr_t)raw, tail = 3 * window - head - size;
-  if ((head && os_munmap(raw, head) != 0) || (tail && os_munmap((void *)(base + size), tail) != 0)) {
-    hak_os_report_failure("munmap", raw, 3 * window);
-    munmap(raw, 3 * window);
-    return NULL;
-  }
-  return (void *)base;
+  return os_keep_aligned(raw, 3 * window, window, size);
 }
 
 void hak_os_unmap(void *p, size_t size) {
