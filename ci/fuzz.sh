@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every fuzzer briefly: libFuzzer under ASan+UBSan (FUZZ_SECONDS each, default 60),
+# Runs every fuzzer briefly: libFuzzer under ASan+UBSan (FUZZ_SECONDS each, default 45),
 # one under MSan, one on the fault-injection build, and an AFL++ build plus a short afl-fuzz
 # run of the same harness.
 # New corpus units go to a temporary directory, never into the source tree.
 set -u
 cd "$(dirname "$0")/.."
-secs=${FUZZ_SECONDS:-60}
+secs=${FUZZ_SECONDS:-45}
 fuzzers=$(sed -n 's/^ *name = "\([a-z_]*_fuzzer\)",/\1/p' fuzz/BUILD.bazel)
 fail=0
 ./bazelw build --config=fuzz $(for f in $fuzzers; do echo "//fuzz:$f"; done) >/dev/null 2>&1 || { echo "fuzz build failed"; exit 1; }
@@ -48,39 +48,29 @@ if ./bazelw build --config=afl //fuzz:ops_fuzzer >/dev/null 2>&1; then
 else
   echo "ops_fuzzer (afl++): build failed"; fail=1
 fi
-# The invalid-pointer fuzzer on the checked build, where every free is fully validated.
-chk=(--config=fuzz --//cfg:checked=true --platform_suffix=fuzz-checked)
-if ./bazelw build "${chk[@]}" //fuzz:invalid_fuzzer >/dev/null 2>&1; then
-  CB=$(./bazelw info "${chk[@]}" bazel-bin 2>/dev/null)
+# One libFuzzer run of FUZZER from a build with extra FLAGS (own --platform_suffix: Bazel 4
+# does not put Starlark flag values into the output path) for half the time on CORPUS.
+run_variant() {  # LABEL FUZZER CORPUS FLAGS...
+  local label=$1 f=$2 corpus=$3; shift 3
+  if ! ./bazelw build "$@" "//fuzz:$f" >/dev/null 2>&1; then echo "$f ($label): build failed"; fail=1; return; fi
+  local bin work
+  bin=$(./bazelw info "$@" bazel-bin 2>/dev/null)
   work=$(mktemp -d)
-  if "$CB/fuzz/invalid_fuzzer" -max_total_time="$((secs / 2))" -artifact_prefix="$work/" "$work" fuzz/corpus/invalid >"$work/log" 2>&1; then
-    echo "invalid_fuzzer (checked build, asan+ubsan): $(grep -E '^Done' "$work/log")"
+  if "$bin/fuzz/$f" -max_total_time="$((secs / 2))" -artifact_prefix="$work/" "$work" "fuzz/corpus/$corpus" >"$work/log" 2>&1; then
+    echo "$f ($label, asan+ubsan): $(grep -E '^Done' "$work/log")"
   else
-    echo "invalid_fuzzer (checked build): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; fail=1
+    echo "$f ($label): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; fail=1
   fi
   rm -rf "$work"
-else
-  echo "checked-build fuzzer build failed"; fail=1
-fi
+}
+# The invalid-pointer fuzzer on the checked build, where every free is fully validated.
+run_variant "checked build" invalid_fuzzer invalid --config=fuzz --//cfg:checked=true --platform_suffix=fuzz-checked
 # Failing OS calls: the op-sequence fuzzer on the fault-injection build, where its OP_FAULT
 # makes mmap/munmap/madvise/mremap fail at rates the input picks (ops_fuzzer.c).
-flt=(--config=fuzz --//cfg:fault_injection=true --platform_suffix=fuzz-fault)
-if ./bazelw build "${flt[@]}" //fuzz:ops_fuzzer >/dev/null 2>&1; then
-  FB=$(./bazelw info "${flt[@]}" bazel-bin 2>/dev/null)
-  work=$(mktemp -d)
-  if "$FB/fuzz/ops_fuzzer" -max_total_time="$((secs / 2))" -artifact_prefix="$work/" "$work" fuzz/corpus/ops >"$work/log" 2>&1; then
-    echo "ops_fuzzer (fault injection, asan+ubsan): $(grep -E '^Done' "$work/log")"
-  else
-    echo "ops_fuzzer (fault injection): CRASH"; grep -A20 -E "ERROR|_fuzzer:|hakmem:" "$work/log" | head -40; fail=1
-  fi
-  rm -rf "$work"
-else
-  echo "fault-injection fuzzer build failed"; fail=1
-fi
+run_variant "fault injection" ops_fuzzer ops --config=fuzz --//cfg:fault_injection=true --platform_suffix=fuzz-fault
 # Proof that the op-sequence fuzzer finds the seeds' counter bug: a build that forgets one
 # block in a batch refill must crash with an integrity/COUNTER_MISMATCH report.
-# Own --platform_suffix: Bazel 4 does not put Starlark flag values into the output path, so
-# without it the broken build would overwrite the real fuzzer.
+# Own --platform_suffix, as in run_variant: else the broken build would overwrite the real one.
 inj=(--config=fuzz --//cfg:inject_bug=refill_counter --platform_suffix=fuzz-inject)
 if ./bazelw build "${inj[@]}" //fuzz:ops_fuzzer >/dev/null 2>&1; then
   IB=$(./bazelw info "${inj[@]}" bazel-bin 2>/dev/null)
