@@ -22,7 +22,8 @@ typedef struct mid_arena {
 } mid_arena_t;
 
 // The next SuperSlab's memory from the heap's arena, mapping a new (larger) arena when it
-// is used up; NULL when arenas are off (HAKMEM_MID_ARENA_GROWTH_LEVELS=0) or the OS refuses.
+// is used up; NULL when arenas are off (HAKMEM_MID_ARENA_GROWTH_LEVELS=0), the address space
+// is limited (ulimit -v) or the OS refuses.
 superslab_t *mid_arena_carve(tiny_band_heap_t *heap);
 // Unmaps what the heap's arena has not carved yet and restarts its growth (thread exit).
 void mid_arena_release(tiny_band_heap_t *heap);

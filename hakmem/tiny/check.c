@@ -118,6 +118,8 @@ static void check_superslab(check_ctx_t *x, superslab_t *ss, tiny_heap_t *owner)
   if (ss->magic != SS_MAGIC) FAIL(x, "integrity: SuperSlab %p: bad magic", (void *)ss);
   if (ss->owner != owner) FAIL(x, "integrity: SuperSlab %p: owner expected %p, actual %p", (void *)ss, (void *)owner, (void *)ss->owner);
   if (hak_reg_kind(ss) != HAK_KIND_SUPERSLAB) FAIL(x, "integrity: SuperSlab %p not in the registry", (void *)ss);
+  if (ss->mapped > SS_SIZE || ss->mapped % (1u << SS_UNIT_SHIFT) || ((size_t)ss->nslabs << ss->slab_shift) > ss->mapped)
+    FAIL(x, "integrity: SuperSlab %p: %u slabs of 2^%u bytes in %u bytes mapped", (void *)ss, ss->nslabs, ss->slab_shift, ss->mapped);
   if (!owner) {
     if (ss->active) FAIL(x, "integrity: cached SuperSlab %p: active expected 0, actual %u", (void *)ss, ss->active);
     return;

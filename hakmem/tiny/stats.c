@@ -28,5 +28,5 @@ void tiny_stats_fill(hak_stats_t *s) {
   s->superslabs_cached = ss.cached;
   s->superslab_maps = ss.maps;
   s->superslab_unmaps = ss.unmaps;
-  s->bytes_mapped += ss.mapped * SS_SIZE;
+  s->bytes_mapped += ss.bytes;
 }

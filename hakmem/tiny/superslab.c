@@ -17,6 +17,7 @@ static ss_stats_t ss_stats;
 static uint64_t ss_cache_takes, ss_cache_takes_seen;  // SuperSlabs taken from the cache (decay)
 
 static uint32_t ss_slab_units(superslab_t *ss, unsigned slab);
+static void ss_unmap(superslab_t *ss);
 
 // What slab s of a SuperSlab about to be cut again has written (see tiny_slab_t.written).
 static uint32_t ss_slab_written(const tiny_slab_t *s) {
@@ -26,15 +27,35 @@ static uint32_t ss_slab_written(const tiny_slab_t *s) {
   return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
-static void ss_init_slabs(superslab_t *ss, unsigned kind) {
+// Maps [ss + ss->mapped, ss + upto) in place: 0, or -1 when the OS refuses or another
+// mapping is there. Only partly mapped SuperSlabs (address-space limit) get here.
+static int ss_map_more(superslab_t *ss, size_t upto) {
+  if (upto <= ss->mapped) return 0;
+  if (!hak_os_map_at((uint8_t *)ss + ss->mapped, upto - ss->mapped)) return -1;
+  pthread_mutex_lock(&ss_cache_lock);
+  ss_stats.bytes += upto - ss->mapped;
+  pthread_mutex_unlock(&ss_cache_lock);
+  ss->mapped = (uint32_t)upto;
+  return 0;
+}
+
+// Slab i's first byte (slab 0 begins after the header).
+static uint8_t *ss_slab_begin(superslab_t *ss, unsigned i) {
+  return (uint8_t *)ss + ((size_t)i << ss->slab_shift) + (i == 0 ? SS_HEADER_BYTES : 0);
+}
+
+// -1 when slab 0 of the kind cannot be mapped (a partly mapped SuperSlab from the cache).
+static int ss_init_slabs(superslab_t *ss, unsigned kind) {
+  unsigned shift = kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
+  if (ss_map_more(ss, (size_t)1 << shift) != 0) return -1;
   // From the cache with the same kind, its slabs lie where they lay: what they wrote stays
   // known. A new mapping is zero throughout (kind is 0 there, and nothing is dirty).
   int same = ss->kind == kind;
   uint32_t written[SS_NSLABS];
   for (unsigned i = 0; i < SS_NSLABS; i++) written[i] = same ? ss_slab_written(&ss->slabs[i]) : UINT32_MAX;
   ss->kind = (uint8_t)kind;
-  ss->slab_shift = kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
-  ss->nslabs = (uint8_t)(SS_SIZE >> ss->slab_shift);
+  ss->slab_shift = (uint8_t)shift;
+  ss->nslabs = (uint8_t)(ss->mapped >> shift);
   ss->free_mask = ss_all_slabs(ss);
   for (unsigned u = 0; u < SS_NUNITS; u++) {
     memset(&ss->unit[u], 0, sizeof ss->unit[u]);
@@ -50,11 +71,22 @@ static void ss_init_slabs(superslab_t *ss, unsigned kind) {
     memset(s, 0, sizeof *s);
     s->idx = (uint8_t)i;
     s->cls = SS_CLASS_NONE;
-    s->begin = i < ss->nslabs ? (uint8_t *)ss + ((size_t)i << ss->slab_shift) + (i == 0 ? SS_HEADER_BYTES : 0) : NULL;
+    s->begin = i < ss->nslabs ? ss_slab_begin(ss, i) : NULL;
     // One that served the other kind was cut elsewhere: a dirty slab counts as written
     // throughout.
     s->written = i < ss->nslabs && (ss->dirty_units & ss_slab_units(ss, i)) ? written[i] : 0;
   }
+  return 0;
+}
+
+// A new SuperSlab's memory: all 2 MiB, or under an address-space limit only its first slab
+// (of the kind it is for) at a 2 MiB-aligned address with free windows above it, where the
+// kernel puts the next mappings instead of into this one's rest (hak_os_map_window).
+static superslab_t *ss_map_new(unsigned kind) {
+  size_t first = hak_os_address_space_limited() ? (size_t)1 << (kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT) : SS_SIZE;
+  superslab_t *ss = first == SS_SIZE ? hak_os_map_aligned(SS_SIZE, SS_SIZE) : hak_os_map_window(first, SS_SIZE);
+  if (ss) ss->mapped = (uint32_t)first;
+  return ss;
 }
 
 static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, superslab_t *(*source)(tiny_band_heap_t *), tiny_band_heap_t *arg);
@@ -75,30 +107,44 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, supe
     ss_cache_takes++;
   }
   pthread_mutex_unlock(&ss_cache_lock);
+  if (ss && ss_init_slabs(ss, kind) != 0) {  // partly mapped, and slab 0 of this kind is not
+    pthread_mutex_lock(&ss_cache_lock);
+    ss_stats.mapped--;
+    ss_stats.unmaps++;
+    pthread_mutex_unlock(&ss_cache_lock);
+    ss_unmap(ss);
+    ss = NULL;
+  }
   if (!ss) {
     ss = source ? source(arg) : NULL;
-    if (!ss) ss = hak_os_map_aligned(SS_SIZE, SS_SIZE);
+    if (ss) ss->mapped = SS_SIZE;
+    else ss = ss_map_new(kind);
     if (!ss) return NULL;
     if (hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB) != 0) {  // no registry leaf
-      hak_os_unmap(ss, SS_SIZE);
+      hak_os_unmap(ss, ss->mapped);
       return NULL;
     }
     ss->magic = SS_MAGIC;
     pthread_mutex_lock(&ss_cache_lock);
     ss_stats.mapped++;
     ss_stats.maps++;
+    ss_stats.bytes += ss->mapped;
     pthread_mutex_unlock(&ss_cache_lock);
+    ss_init_slabs(ss, kind);  // cannot fail: the first slab of the kind is mapped
   }
-  ss_init_slabs(ss, kind);
   ss->owner = owner;
   ss->onext = ss->oprev = NULL;
   return ss;
 }
 
 static void ss_unmap(superslab_t *ss) {
+  size_t bytes = ss->mapped;
   hak_reg_clear(ss, SS_SIZE);
   ss->magic = 0;
-  hak_os_unmap(ss, SS_SIZE);
+  pthread_mutex_lock(&ss_cache_lock);
+  ss_stats.bytes -= bytes;
+  pthread_mutex_unlock(&ss_cache_lock);
+  hak_os_unmap(ss, bytes);
 }
 
 static void ss_release_impl(superslab_t *ss);
@@ -142,8 +188,8 @@ size_t ss_cache_trim(void) {
   size_t bytes = 0;
   while (list) {
     superslab_t *next = list->onext;
+    bytes += list->mapped;
     ss_unmap(list);
-    bytes += SS_SIZE;
     list = next;
   }
   return bytes;
@@ -215,11 +261,25 @@ uint32_t tiny_cache_target(unsigned c) {
   return (uint32_t)cap;
 }
 
+// One more slab for a partly mapped SuperSlab whose last free slab was just taken; it stays
+// as it is when the place is taken (its heap then maps a new SuperSlab when it needs one).
+static void ss_grow(superslab_t *ss) {
+  unsigned n = ss->nslabs;
+  if (n >= (SS_SIZE >> ss->slab_shift) || ss_map_more(ss, (size_t)(n + 1) << ss->slab_shift) != 0) return;
+  tiny_slab_t *s = &ss->slabs[n];
+  s->begin = ss_slab_begin(ss, n);
+  s->written = 0;
+  ss->dirty_units &= ~ss_slab_units(ss, n);  // fresh pages: zero
+  ss->nslabs = (uint8_t)(n + 1);
+  ss->free_mask |= 1u << n;
+}
+
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c) {
   unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
   tiny_slab_t *s = &ss->slabs[i];
   size_t bytes = (size_t)((uint8_t *)ss + ((size_t)(i + 1) << ss->slab_shift) - s->begin);
   ss->free_mask &= ~(1u << i);
+  if (!ss->free_mask && ss->mapped < SS_SIZE) ss_grow(ss);
   HAK_TRACK_RESET(s->begin, bytes);
   s->cls = (uint8_t)c;
   s->stride = tiny_class_stride[c];

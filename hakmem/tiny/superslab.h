@@ -6,6 +6,14 @@
 // assigned to a size class on demand, so classes share SuperSlabs; an empty slab goes back
 // to the free mask and may later serve another class.
 //
+// Under an address-space limit (ulimit -v) a new SuperSlab maps only its first slab; each
+// time its last free slab is assigned it maps one more (MAP_FIXED_NOREPLACE), so it holds
+// the slabs in use plus one ahead instead of 2 MiB. nslabs counts the slabs mapped; when
+// the next one cannot be mapped (another mapping took the place) the SuperSlab stays
+// smaller. No block of another tier can land in the unmapped rest (the registry has one
+// owner per granule): their mappings are all granule-aligned, and this granule's first
+// page is the header's.
+//
 // Ownership: a SuperSlab belongs to one heap (heap.h) while it is in use; only that heap's
 // thread touches the non-atomic fields. Other threads only push to a slab's `remote` word.
 //
@@ -13,6 +21,7 @@
 //   per slab:       used + free_count == carved <= capacity
 //   per SuperSlab:  active == sum(used); nonempty[c] bit i <=> slab i has class c and
 //                   (free_count > 0 or carved < capacity); free_mask bit i <=> slab i unassigned
+//                   (i < nslabs); nslabs slabs lie within the mapped bytes
 #ifndef HAKMEM_TINY_SUPERSLAB_H
 #define HAKMEM_TINY_SUPERSLAB_H
 
@@ -110,7 +119,8 @@ typedef struct superslab {
   struct tiny_heap *owner;    // stable while any block of the SuperSlab is out
   uint8_t pad_[48];
   ss_unit_t unit[SS_NUNITS];  // cache-line aligned
-  uint8_t kind, slab_shift, nslabs;
+  uint8_t kind, slab_shift, nslabs;  // nslabs: slabs mapped (all of them without a limit)
+  uint32_t mapped;            // bytes mapped from the SuperSlab's start (SS_SIZE without a limit)
   uint32_t free_mask;         // unassigned slabs
   // 64 KiB units that blocks have ever used since the mapping (kept across the cache):
   // their bytes may hold stale data where a new class's headers will go.
@@ -168,7 +178,8 @@ superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, superslab_t *(*s
 // Hands an empty SuperSlab (active == 0) to the global cache; beyond HAKMEM_SS_CACHE_MAX the
 // least recently released one is unmapped.
 void ss_release(superslab_t *ss);
-// Assigns a free slab (free_mask must be non-zero) to class c; returns it.
+// Assigns a free slab (free_mask must be non-zero) to class c; returns it. A partly mapped
+// SuperSlab maps its next slab when this takes the last free one.
 tiny_slab_t *ss_slab_assign(superslab_t *ss, unsigned c);
 // Returns an empty slab (used == 0) to the free mask.
 void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s);
@@ -186,6 +197,7 @@ typedef struct {
   uint64_t mapped;    // SuperSlabs currently mapped
   uint64_t cached;    // of which in the empty cache
   uint64_t maps, unmaps;      // SuperSlabs made (mapped or from a source) and unmapped
+  uint64_t bytes;             // bytes mapped by them (less than mapped * SS_SIZE under a limit)
 } ss_stats_t;
 void ss_stats_get(ss_stats_t *out);
 // Calls fn on every cached SuperSlab (integrity checker); the cache lock is held.

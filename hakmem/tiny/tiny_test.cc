@@ -1,6 +1,8 @@
 // Slab engine: thread caches, refill/flush counters, remote frees, thread exit, reuse.
 #include <gtest/gtest.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -378,6 +380,98 @@ TEST(Tiny, ThreadChurnKeepsSuperSlabsBounded) {
   hak_stats_t idle = Stats();
   EXPECT_LE(idle.superslabs_live, late.superslabs_live);
   EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+static size_t VmSizeBytes() {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  size_t kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb * 1024;
+}
+
+static uint64_t SuperSlabBytes() {
+  ss_stats_t st;
+  ss_stats_get(&st);
+  return st.bytes;
+}
+
+// Under `ulimit -v` a new SuperSlab maps its first slab and one more each time its last free
+// slab is taken, not 2 MiB; where the next slab's place is taken it stays as it is. Without
+// a limit it maps all 2 MiB at once.
+TEST(SuperSlab, UnderAnAddressSpaceLimitMapsOnlyTheSlabsInUsePlusOne) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+  GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
+#endif
+#endif
+  hak_trim(0);  // the empty-SuperSlab cache is empty: the next acquire maps
+  superslab_t *full = ss_acquire(nullptr, SS_KIND_SMALL, nullptr, nullptr);
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(full->mapped, (uint32_t)SS_SIZE) << "no limit: the whole SuperSlab";
+  EXPECT_EQ(full->nslabs, SS_SIZE >> SS_SMALL_SLAB_SHIFT);
+  ss_release(full);
+  hak_trim(0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const size_t kMiB = 1 << 20, kSlab = (size_t)1 << SS_SMALL_SLAB_SHIFT;
+    size_t vm = VmSizeBytes();
+    struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
+    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+    int bad = 0;
+#define EXPECT_CHILD(cond, ...)             \
+  do {                                      \
+    if (!(cond)) {                          \
+      fprintf(stderr, __VA_ARGS__);         \
+      fprintf(stderr, " (%s)\n", #cond);   \
+      bad = 1;                              \
+    }                                       \
+  } while (0)
+    uint64_t bytes0 = SuperSlabBytes();
+    superslab_t *ss = ss_acquire(nullptr, SS_KIND_SMALL, nullptr, nullptr);
+    if (!ss) _exit(3);
+    size_t grew = VmSizeBytes() - vm;
+    EXPECT_CHILD(grew < kMiB, "a new SuperSlab under the limit grew VmSize by %zu bytes", grew);
+    EXPECT_CHILD(ss->mapped == kSlab && ss->nslabs == 1, "mapped %u, nslabs %u", ss->mapped, ss->nslabs);
+    EXPECT_CHILD(SuperSlabBytes() - bytes0 == kSlab, "the byte counter grew by %lu", (unsigned long)(SuperSlabBytes() - bytes0));
+    // Taking the only free slab maps the next one; so does taking that one.
+    tiny_slab_t *a = ss_slab_assign(ss, 3);
+    EXPECT_CHILD(ss->nslabs == 2 && ss->mapped == 2 * kSlab && ss->free_mask == 2u, "after one: nslabs %u mapped %u free 0x%x",
+                 ss->nslabs, ss->mapped, ss->free_mask);
+    tiny_slab_t *b = ss_slab_assign(ss, 5);
+    EXPECT_CHILD(ss->nslabs == 3 && ss->free_mask == 4u, "after two: nslabs %u free 0x%x", ss->nslabs, ss->free_mask);
+    memset(b->begin, 0x5a, kSlab);  // slab 1 is mapped and writable
+    // Another mapping where slab 3 would go: taking slab 2 cannot grow, and nothing breaks.
+    uint8_t *blocker = (uint8_t *)ss + 3 * kSlab;
+    void *m = mmap(blocker, kSlab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    EXPECT_CHILD(m == blocker, "could not map the blocker");
+    tiny_slab_t *c = ss_slab_assign(ss, 7);
+    EXPECT_CHILD(ss->nslabs == 3 && ss->free_mask == 0 && ss->mapped == 3 * kSlab, "blocked: nslabs %u free 0x%x mapped %u",
+                 ss->nslabs, ss->free_mask, ss->mapped);
+    ss_slab_unassign(ss, c);
+    ss_slab_unassign(ss, b);
+    ss_slab_unassign(ss, a);
+    ss_release(ss);
+    hak_trim(0);  // unmaps the three slabs, not the blocker
+    EXPECT_CHILD(SuperSlabBytes() == bytes0, "after the unmap the counter is %lu, was %lu", (unsigned long)SuperSlabBytes(),
+                 (unsigned long)bytes0);
+    EXPECT_CHILD(((volatile uint8_t *)m)[0] == 0, "the blocker is still mapped");
+    // The malloc path under the limit, across the tiers, with the integrity checker.
+    std::vector<void *> v;
+    for (int i = 0; i < 1000; i++) v.push_back(hak_malloc(16 + (size_t)(i * 37) % 40000));  // ~20 MB
+    for (void *p : v) EXPECT_CHILD(p != nullptr, "malloc failed");
+    EXPECT_CHILD(hak_check_integrity() == 0, "integrity");
+    for (void *p : v) hak_free(p);
+    _exit(bad);
+#undef EXPECT_CHILD
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
