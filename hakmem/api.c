@@ -141,6 +141,12 @@ void *hak_pvalloc(size_t size) {
 
 // ---------------------------------------------------------------- realloc
 
+// Above REALLOC_TO_POOL a block that realloc grows leaves the slab engine for the page heap,
+// where it grows in place; it only goes back when it shrinks to REALLOC_FROM_POOL or less
+// (the gap between the two keeps a size that wanders around one of them from bouncing).
+#define REALLOC_TO_POOL (TINY_MID_MAX / 2)
+#define REALLOC_FROM_POOL (TINY_MID_MAX / 4)
+
 void *hak_realloc(void *p, size_t size) {
   if (!p) return hak_malloc(size);
   front_res_t r;
@@ -166,8 +172,12 @@ void *hak_realloc(void *p, size_t size) {
   } else if (kind == RES_POOL) {
     usable = pool_usable(r.pd);
     if (size <= usable && size > usable / 2) return p;
-    // Grow into the free span after the block, or give back the tail, without copying.
-    if (size > TINY_MID_MAX && size <= pool_max_request() && pool_resize(r.pd, size) == 0) return p;
+    // Grow into the free span after the block, or give back the tail, without copying. A
+    // block that shrinks to a size the slab engine's larger classes serve (above
+    // REALLOC_FROM_POOL) keeps the page heap's smallest block in place: a size that goes
+    // down and up around 64 KiB otherwise moves between the tiers and is copied each step.
+    size_t keep = size > TINY_MID_MAX ? size : size > REALLOC_FROM_POOL ? TINY_MID_MAX + 1 : 0;
+    if (keep && keep <= pool_max_request() && (keep == usable ? 1 : pool_resize(r.pd, keep) == 0)) return p;
     // Otherwise a new page-heap block and a copy. The new block comes from pages the
     // program has touched before and the old one goes back to them: a mapping of its own
     // (mremap) would fault every page of each growth afresh and give the tail back on each
@@ -185,13 +195,21 @@ void *hak_realloc(void *p, size_t size) {
   }
   // Growing moves to a block with half again the old room (tcmalloc grows by a quarter):
   // a builder that grows in small steps then copies about half as often. Above the slab
-  // engine the page heap grows in place instead.
+  // engine the page heap grows in place instead, so a block growing past REALLOC_TO_POOL
+  // goes there at once (a 64 KiB block, at most twice what the 48 or 64 KiB class would
+  // hold) rather than through the two largest classes with a copy at each.
   size_t want = size;
-  if (size > usable && size <= TINY_MID_MAX && usable + usable / 2 > size) {
-    want = usable + usable / 2;
-    if (want > TINY_MID_MAX) want = TINY_MID_MAX;
+  if (size > usable && size <= TINY_MID_MAX) {
+    if (size > REALLOC_TO_POOL) want = TINY_MID_MAX + 1;
+    else if (usable + usable / 2 > size) want = usable + usable / 2;
   }
-  void *q = hak_malloc(want);
+  void *q;
+  if (want > TINY_MID_MAX && want <= pool_max_request()) {
+    q = pool_alloc_growable(want, NULL);
+    if (!q) errno = ENOMEM;
+  } else {
+    q = hak_malloc(want);
+  }
   if (!q) return NULL;
   memcpy(q, p, size < usable ? size : usable);
   // The old block was validated above: free it without resolving it again.

@@ -22,6 +22,7 @@ bug, never a result. Flagged cells are a report, not a failure, unless --fail-on
   --grid default   the grid: 400 cells of size x lifetime x topology x realloc, touch
                    variants of size x topology, working sets of 4096 (nightly: --runs 5)
   --cell S/L/T/R/X/WS [--seed N]   replay one cell
+  --match REGEX    only the grid's cells whose name matches (a tier or realloc pattern after a fix)
 """
 import argparse
 import csv
@@ -29,6 +30,7 @@ import datetime
 import itertools
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -193,6 +195,8 @@ def main():
     ap.add_argument("--scale", type=float, default=0.1, help="work per cell (1.0: about 1 GiB per thread)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="first N cells only")
+    ap.add_argument("--match", default="", help="only the cells whose SIZE/LIFETIME/TOPOLOGY/REALLOC/TOUCH/WS "
+                    "name matches this regular expression (e.g. '/(append|random)/')")
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--out", default="", help="results folder (default bench/results/sweep-<date>)")
     ap.add_argument("--fail-on-flag", action="store_true")
@@ -217,6 +221,11 @@ def main():
         cells = [tuple(parts[:5]) + (int(parts[5]),)]
     else:
         cells = grid(a.grid)
+    if a.match:
+        rx = re.compile(a.match)
+        cells = [c for c in cells if rx.search("/".join(str(x) for x in c))]
+        if not cells:
+            sys.exit("sweep: --match %s: no cell" % a.match)
     if a.limit:
         cells = cells[:a.limit]
     names = list(libs)

@@ -264,6 +264,14 @@ void *pool_alloc(size_t size, int *fresh) {
   return pool_alloc_slow(size, fresh, t, pages);
 }
 
+void *pool_alloc_growable(size_t size, int *fresh) {
+  pool_tls_t *t = pool_thread();
+  unsigned shared = 0;
+  int clean = 0;
+  ph_desc_t *d = ph_alloc(t ? &t->home : &shared, pool_pages_for(size), &clean);
+  return pool_hand_out(d, clean, fresh);
+}
+
 void *pool_alloc_aligned(size_t size, size_t align, int *fresh) {
   uint32_t pages = (uint32_t)((size + PH_PAGE - 1) >> PH_PAGE_SHIFT);
   if (!pages) pages = 1;

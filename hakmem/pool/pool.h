@@ -49,6 +49,10 @@ HAK_INLINE size_t pool_max_request(void) { return (size_t)hak_cfg.large_min - 1;
 // A block of at least `size` bytes, page-aligned; *fresh (unless NULL) is set when it is
 // known zero. NULL with errno ENOMEM when out of memory.
 void *pool_alloc(size_t size, int *fresh);
+// Like pool_alloc, for a block realloc is moving and may grow again: taken straight from
+// the page heap (no cached block, no run of more blocks carved behind it), so the pages after
+// it stay free when there are any and pool_resize can grow it in place.
+void *pool_alloc_growable(size_t size, int *fresh);
 // Alignments above a page that the pool serves (beyond them, the large tier).
 #define POOL_ALIGN_MAX ((size_t)1 << 20)
 // A block of at least `size` bytes aligned to `align` (PH_PAGE < align <= POOL_ALIGN_MAX,

@@ -415,6 +415,38 @@ static size_t VmSizeBytes() {
 // Under `ulimit -v` a few MiB above what the process already maps, every tier still serves:
 // the over-map that aligns a new arena or SuperSlab (size + alignment: 34 MiB for an arena
 // before, 64) no longer fits there, so HAKMEM maps the exact size at an aligned address.
+// A block that realloc grows past 32 KiB leaves the slab engine for the page heap once, in a
+// block with free pages behind it (no cached block carved there), and from then on grows in
+// place; shrinking back to 20 KiB (above 16 KiB) keeps the page heap's smallest block. Before, it moved at
+// every step across 64 KiB (48 and 64 KiB classes, a cached neighbour, back to a class).
+TEST(PoolRealloc, AGrowingBlockMovesToThePageHeapOnceThenGrowsInPlace) {
+  hak_trim(0);
+  InThread([] {
+    uint8_t *p = (uint8_t *)hak_malloc(20000);
+    ASSERT_NE(p, nullptr);
+    memset(p, 7, 20000);
+    uint8_t *q = (uint8_t *)hak_realloc(p, 40000);
+    ASSERT_NE(q, nullptr);
+    const char *why = nullptr;
+    EXPECT_NE(pool_lookup(q, &why), nullptr) << "past 32 KiB a growing block goes to the page heap";
+    p = q;
+    static const size_t steps[] = {50000, 65536, 100000, 200000, 400000, 20000, 60000, 150000};
+    for (size_t n : steps) {
+      q = (uint8_t *)hak_realloc(p, n);
+      EXPECT_EQ(q, p) << "moved resizing to " << n;
+      p = q;
+    }
+    EXPECT_EQ(p[19999], 7);
+    q = (uint8_t *)hak_realloc(p, 1000);  // small again: back to a slab class, no 64 KiB kept
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(pool_lookup(q, &why), nullptr) << "a block shrunk to 1000 B stayed in the page heap";
+    EXPECT_EQ(q[999], 7);
+    p = q;
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    hak_free(p);
+  });
+}
+
 TEST(PoolArena, ATightAddressSpaceLimitStillServesEveryTier) {
   if (!kPlainBuild) GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
   hak_trim(0);
