@@ -177,7 +177,7 @@ void *hak_realloc(void *p, size_t size) {
     // REALLOC_FROM_POOL) keeps the page heap's smallest block in place: a size that goes
     // down and up around 64 KiB otherwise moves between the tiers and is copied each step.
     size_t keep = size > TINY_MID_MAX ? size : size > REALLOC_FROM_POOL ? TINY_MID_MAX + 1 : 0;
-    if (keep && keep <= pool_max_request() && (keep == usable ? 1 : pool_resize(r.pd, keep) == 0)) return p;
+    if (keep && keep <= pool_max_request() && (keep == usable || pool_resize(r.pd, keep) == 0)) return p;
     // Otherwise a new page-heap block and a copy. The new block comes from pages the
     // program has touched before and the old one goes back to them: a mapping of its own
     // (mremap) would fault every page of each growth afresh and give the tail back on each

@@ -2,6 +2,8 @@
 #ifndef HAKMEM_TEST_UTIL_H
 #define HAKMEM_TEST_UTIL_H
 
+#include <stdio.h>
+
 #include <thread>
 
 #include "hakmem/hakmem.h"
@@ -13,6 +15,17 @@ inline hak_stats_t Stats() {
   s.size = sizeof s;
   hak_stats_get(&s);
   return s;
+}
+
+// This process's VmSize in bytes (address space: what `ulimit -v` limits); 0 if unreadable.
+inline size_t VmSizeBytes() {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  size_t kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb * 1024;
 }
 
 // Runs f in a fresh thread so that gtest's own allocations on the main thread never mix

@@ -13,10 +13,10 @@ static mid_arena_t *arena_of(tiny_band_heap_t *heap) { return (mid_arena_t *)hea
 superslab_t *mid_arena_carve(tiny_band_heap_t *heap) {
   if (hak_cfg.arena_growth_levels <= 0) return NULL;
   mid_arena_t *a = arena_of(heap);
-  // Under an address-space limit (ulimit -v) no reservation ahead: the SuperSlab maps its
-  // slabs one at a time instead (superslab.h).
-  if (a->next == a->end && hak_os_address_space_limited()) return NULL;
   if (a->next == a->end) {
+    // Under an address-space limit (ulimit -v) no reservation ahead: the SuperSlab maps
+    // its slabs one at a time instead (superslab.h).
+    if (hak_os_address_space_limited()) return NULL;
     long mb = hak_cfg.arena_mb_init << a->level;
     if (mb > hak_cfg.arena_mb_max) mb = hak_cfg.arena_mb_max;
     size_t mapped = HAK_ALIGN_UP((size_t)mb << 20, SS_SIZE);

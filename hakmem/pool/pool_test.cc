@@ -21,6 +21,7 @@ namespace {
 using hak_test::InThread;
 using hak_test::KnobScope;
 using hak_test::Stats;
+using hak_test::VmSizeBytes;
 
 std::vector<std::string> g_msgs;
 void Hook(const char *msg) { g_msgs.push_back(msg); }
@@ -400,16 +401,6 @@ TEST(PoolArena, ABlockAtTheArenaEndGrowsInPlaceOnRealloc) {
     EXPECT_EQ(hak_check_integrity(), 0u);
     hak_free(p);
   });
-}
-
-static size_t VmSizeBytes() {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  size_t kb = 0;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
-  if (f) fclose(f);
-  return kb * 1024;
 }
 
 // Under `ulimit -v` a few MiB above what the process already maps, every tier still serves:

@@ -39,6 +39,9 @@ static int ss_map_more(superslab_t *ss, size_t upto) {
   return 0;
 }
 
+// log2 of a slab's size in a SuperSlab of this kind.
+static unsigned ss_kind_slab_shift(unsigned kind) { return kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT; }
+
 // Slab i's first byte (slab 0 begins after the header).
 static uint8_t *ss_slab_begin(superslab_t *ss, unsigned i) {
   return (uint8_t *)ss + ((size_t)i << ss->slab_shift) + (i == 0 ? SS_HEADER_BYTES : 0);
@@ -46,7 +49,7 @@ static uint8_t *ss_slab_begin(superslab_t *ss, unsigned i) {
 
 // -1 when slab 0 of the kind cannot be mapped (a partly mapped SuperSlab from the cache).
 static int ss_init_slabs(superslab_t *ss, unsigned kind) {
-  unsigned shift = kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT;
+  unsigned shift = ss_kind_slab_shift(kind);
   if (ss_map_more(ss, (size_t)1 << shift) != 0) return -1;
   // From the cache with the same kind, its slabs lie where they lay: what they wrote stays
   // known. A new mapping is zero throughout (kind is 0 there, and nothing is dirty).
@@ -83,7 +86,7 @@ static int ss_init_slabs(superslab_t *ss, unsigned kind) {
 // (of the kind it is for) at a 2 MiB-aligned address with free windows above it, where the
 // kernel puts the next mappings instead of into this one's rest (hak_os_map_window).
 static superslab_t *ss_map_new(unsigned kind) {
-  size_t first = hak_os_address_space_limited() ? (size_t)1 << (kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT) : SS_SIZE;
+  size_t first = hak_os_address_space_limited() ? (size_t)1 << ss_kind_slab_shift(kind) : SS_SIZE;
   superslab_t *ss = first == SS_SIZE ? hak_os_map_aligned(SS_SIZE, SS_SIZE) : hak_os_map_window(first, SS_SIZE);
   if (ss) ss->mapped = (uint32_t)first;
   return ss;

@@ -23,6 +23,7 @@ namespace {
 using hak_test::InThread;
 using hak_test::KnobScope;
 using hak_test::Stats;
+using hak_test::VmSizeBytes;
 
 uint64_t Rng(uint64_t &x) {
   x ^= x << 13;
@@ -380,16 +381,6 @@ TEST(Tiny, ThreadChurnKeepsSuperSlabsBounded) {
   hak_stats_t idle = Stats();
   EXPECT_LE(idle.superslabs_live, late.superslabs_live);
   EXPECT_EQ(hak_check_integrity(), 0u);
-}
-
-static size_t VmSizeBytes() {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  size_t kb = 0;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
-  if (f) fclose(f);
-  return kb * 1024;
 }
 
 static uint64_t SuperSlabBytes() {
