@@ -147,13 +147,20 @@ void *hak_os_map_at(void *addr, size_t size) {
 
 // Under a tight address-space limit (ulimit -v) the over-map of size + align can fail
 // where size alone fits. The kernel places a mapping at the top of the highest free gap,
-// so the aligned address just below it is usually free too: map exactly there.
+// so the aligned address just below it is usually free: map exactly there. In a process
+// whose mappings are packed (arenas, libraries) that address, and the one above, can be
+// taken; the address space below the lowest mapping is free in a top-down layout, so the
+// aligned addresses further down are tried, one failing system call each (a cold path:
+// only under a limit).
+#define OS_TIGHT_PROBES 64
 static void *os_map_aligned_tight(size_t size, size_t align) {
   uint8_t *p = hak_os_map(size);
   if (!p || ((uintptr_t)p & (align - 1)) == 0) return p;
   hak_os_unmap(p, size);
-  void *q = hak_os_map_at((void *)((uintptr_t)p & ~((uintptr_t)align - 1)), size);
-  return q ? q : hak_os_map_at((void *)(((uintptr_t)p + align - 1) & ~((uintptr_t)align - 1)), size);
+  uintptr_t down = (uintptr_t)p & ~((uintptr_t)align - 1);
+  void *q = hak_os_map_at((void *)(down + align), size);
+  for (unsigned i = 0; !q && i < OS_TIGHT_PROBES && down >= align * i; i++) q = hak_os_map_at((void *)(down - align * i), size);
+  return q;
 }
 
 // Keeps [base, base + keep) of the fresh mapping [raw, raw + raw_size), base being raw
