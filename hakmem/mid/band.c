@@ -1,7 +1,7 @@
 // band.c — the mid tier's policy for the slab engine's classes TINY_MID_FIRST and up
-// (1280 B – 64 KiB), registered as the engine's band (tiny/band.h) at initialisation:
+// (1088 B – 64 KiB), registered as the engine's band (tiny/band.h) at initialisation:
 //   * capacities: a thread cache holds HAKMEM_MID_CACHE_BYTES of each 8 – 64 KiB class (4 –
-//     64 blocks) and a ring of HAKMEM_MID_RING_CAP in front of it; the 1280 B – 8 KiB
+//     64 blocks) and a ring of HAKMEM_MID_RING_CAP in front of it; the 1088 B – 8 KiB
 //     classes keep the engine's Tiny budget;
 //   * bundles: half of an overflowing cache goes to the depot (depot.h) when it is at least
 //     the class's smallest bundle (HAKMEM_MID_MIN_BUNDLE blocks, at most 64 KiB of them) and

@@ -1,5 +1,5 @@
 // adapt.c — thread-cache capacities that follow the traffic, for the classes the engine
-// sizes itself (below the band, < 1280 B; the band sizes its own, see band.h).
+// sizes itself (below the band, < 1088 B; the band sizes its own, see band.h).
 //
 // A bin starts at its target (HAKMEM_TINY_CACHE_BYTES / stride). When it overflows and the
 // thread has also had to refill it (since the last shrink), the thread's working set of
@@ -10,7 +10,7 @@
 // 64 times in a row with no refill in between, the thread only frees that class (a
 // consumer): the capacity halves back toward the target, flushing what no longer fits.
 //
-// The band's classes (>= 1280 B) grow the other way: from small, on demand. A thread cache
+// The band's classes (>= 1088 B) grow the other way: from small, on demand. A thread cache
 // starts each of them at the band's smallest refill (band.h: refill_min) with no
 // ring; each refill doubles the list's capacity toward the band's target, the ring growing
 // in proportion, so a thread that allocates a class reaches the full cache within a few

@@ -1,4 +1,4 @@
-// size_class.h — the slab engine's 32 size classes and the 1-byte block header.
+// size_class.h — the slab engine's 55 size classes and the 1-byte block header.
 //
 // Block layout: the user pointer u is 16-byte aligned and the header byte sits at u[-1],
 // which is the last byte of the previous block's stride (the first block of a slab has 16
@@ -6,14 +6,15 @@
 //   header = 0x40 | class  while the block is allocated          (01cccccc)
 //   header = 0xc0 | class  while it is free (in a thread cache, slab list or remote queue)
 //   header = 0x80          marks an aligned interior pointer (tiny_aligned_mark in tiny.h)
-// Two state bits and six class bits: every class (0..44) keeps its whole number, allocated
+// Two state bits and six class bits: every class (0..54) keeps its whole number, allocated
 // and free differ in bit 7 only, and a zero byte (fresh memory) is none of the three.
 //
-// Classes 0..19 are the Tiny tier (requests up to 1023 B; class 20, stride 1280, takes
-// 1024..1279). Classes 20..31 reach 8191 B and classes 32..43 (strides 10–64 KiB, in 512 KiB
+// Classes 0..21 are the Tiny tier (requests up to 1023 B; class 22, stride 1088, takes
+// 1024..1087). Classes 22..37 reach 8191 B and classes 38..53 (strides 8256 B–64 KiB, in 512 KiB
 // slabs) reach 65535 B: the mid classes that serve 1–64 KiB with the same engine (the
-// pool tier's page heap takes over from 64 KiB). The header byte keeps only the low 5 bits of the class: free()
-// takes the class from the slab and uses the header as a state check.
+// pool tier's page heap takes over from 64 KiB). Strides go four to a doubling, plus one at
+// 17/16 of each power of two from 256 B and one 64 B above 4 and 8 KiB (size_class.c says why). free() takes the class
+// from the slab and uses the header as a state check.
 //
 // Waste bound: for every request n > 128, stride(class(n)) <= 1.25 * n. Above 128 B the
 // strides grow by at most a quarter of the previous stride, so the next class is never more
@@ -30,14 +31,14 @@
 extern "C" {
 #endif
 
-#define TINY_NCLASS 45               // every class of the slab engine
-#define TINY_NFIXED 44               // the classes with fixed, ascending strides
-#define TINY_DYN_CLASS 44            // the dynamic class (HAKMEM_MID_DYN1); unused when 0
+#define TINY_NCLASS 55               // every class of the slab engine
+#define TINY_NFIXED 54               // the classes with fixed, ascending strides
+#define TINY_DYN_CLASS 54            // the dynamic class (HAKMEM_MID_DYN1); unused when 0
 #define TINY_DYN1_MIN 1024
 #define TINY_DYN1_MAX 65024
-#define TINY_SMALL_NCLASS 32         // classes in 64 KiB slabs (0..31); the rest use 512 KiB slabs
+#define TINY_SMALL_NCLASS 38         // classes in 64 KiB slabs (0..37); the rest use 512 KiB slabs
 #define TINY_TIER_MAX 1024           // the Tiny tier proper: requests up to 1 KiB
-#define TINY_MID_FIRST 20            // first class above it (stride 1280): the mid classes
+#define TINY_MID_FIRST 22            // first class above it (stride 1088): the mid classes
 #define TINY_ENGINE_MAX 8191         // largest request of the small-slab classes
 #define TINY_MID_MAX 65535          // largest request the slab engine serves
 #define TINY_HDR_ALLOC 0x40u
@@ -71,12 +72,13 @@ typedef struct {
   uint16_t bin[TINY_LUT_N];
 } tiny_lut_t;
 extern tiny_lut_t tiny_lut;
-extern uint8_t tiny_mid_lut[(TINY_MID_MAX + 1024) / 1024 + 1];
+#define TINY_MID_LUT_N ((TINY_MID_MAX + 64) / 64 + 1)
+extern uint8_t tiny_mid_lut[TINY_MID_LUT_N];
 
 // DYN1 (a dynamic mid class): one extra class with a stride chosen at start-up,
 // for a program whose hot request size falls badly between two fixed classes (e.g. larson
 // with 13–15 KB objects). It serves requests up to max_request wherever the tables' grain
-// (16 B below 8 KiB, 1 KiB above) lets it be tighter than the fixed class; 0 turns it off.
+// (16 B below 8 KiB, 64 B above) lets it be tighter than the fixed class; 0 turns it off.
 // Call before any block of the class exists (tiny_size_class_init does, from the first
 // malloc). Returns -1 for a size outside TINY_DYN1_MIN..TINY_DYN1_MAX.
 int tiny_size_class_set_dyn1(size_t max_request);
@@ -86,7 +88,7 @@ void tiny_size_class_init(void);
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_lut.hdr[(n + 16) >> 4] & TINY_HDR_CLASS_MASK; }
 // Class for TINY_ENGINE_MAX < n <= TINY_MID_MAX.
-HAK_INLINE unsigned tiny_mid_class_of(size_t n) { return tiny_mid_lut[(n + 1024) >> 10]; }
+HAK_INLINE unsigned tiny_mid_class_of(size_t n) { return tiny_mid_lut[(n + 64) >> 6]; }
 HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }
 
 #ifdef __cplusplus

@@ -2,6 +2,7 @@
 #include "hakmem/tiny/size_class.h"
 
 #include <gtest/gtest.h>
+#include <string.h>
 
 TEST(SizeClass, EveryRequestFitsItsClass) {
   for (size_t n = 0; n <= TINY_ENGINE_MAX; n++) {
@@ -58,4 +59,34 @@ TEST(SizeClass, HeaderEncodingRoundTrips) {
     for (unsigned d = 0; d < TINY_NCLASS; d++)
       if (d != c) EXPECT_NE(alloc, TINY_HDR_ALLOC_OF(d)) << c << " vs " << d;
   }
+}
+
+// The tables written out in size_class.c are the ones the rule builds (the smallest class
+// whose stride holds the entry's largest request plus its header), entry for entry.
+TEST(SizeClass, WrittenTablesAreTheOnesTheRuleBuilds) {
+  tiny_lut_t lut;
+  uint8_t mid[TINY_MID_LUT_N];
+  memcpy(&lut, &tiny_lut, sizeof lut);
+  memcpy(mid, tiny_mid_lut, sizeof mid);
+  ASSERT_EQ(tiny_size_class_set_dyn1(0), 0);  // rebuilds both from the strides
+  for (unsigned i = 1; i < TINY_LUT_N; i++) {
+    EXPECT_EQ(lut.hdr[i], tiny_lut.hdr[i]) << "entry " << i;
+    EXPECT_EQ(lut.bin[i], tiny_lut.bin[i]) << "entry " << i;
+  }
+  for (unsigned i = (TINY_ENGINE_MAX + 1 + 64) / 64; i < TINY_MID_LUT_N; i++) EXPECT_EQ(mid[i], tiny_mid_lut[i]) << "mid entry " << i;
+}
+
+// A request of a power of two, or a little more (its own header), takes the class at 17/16
+// of it, not the next quarter step: 25 % waste before.
+TEST(SizeClass, PowersOfTwoAndALittleMoreWasteAtMostASixteenth) {
+  // 4 and 8 KiB plus a header of up to 63 bytes: at most 64 bytes over.
+  for (size_t n : {4096, 4127, 4159, 8192, 8224, 8255}) {
+    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+    EXPECT_LE(tiny_class_stride[c], (n & ~(size_t)4095) + 64) << "n=" << n;
+  }
+  for (size_t p = 256; p <= 32768; p *= 2)
+    for (size_t n : {p, p + 8, p + p / 32, p + p / 16 - 1}) {
+      unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+      EXPECT_LE(tiny_class_stride[c], p + p / 16) << "n=" << n;
+    }
 }
