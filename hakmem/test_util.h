@@ -10,6 +10,20 @@
 
 namespace hak_test {
 
+// False under ASan, TSan or MSan: their shadow memory needs terabytes of address space (no
+// `ulimit -v` test can run) and counts in RSS and page faults (no RSS or fault bound holds).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kPlainBuild = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+constexpr bool kPlainBuild = false;
+#else
+constexpr bool kPlainBuild = true;
+#endif
+#else
+constexpr bool kPlainBuild = true;
+#endif
+
 inline hak_stats_t Stats() {
   hak_stats_t s;
   s.size = sizeof s;

@@ -257,7 +257,7 @@ TEST(MidDyn1, ServesTheGapBetweenFixedClasses) {
   EXPECT_EQ(tiny_class_stride[tiny_mid_class_of(14000)], 14336u) << "the fixed class is tighter there";
   // Every request still fits its class, and the waste bound holds with DYN1 in place.
   for (size_t n = 129; n <= TINY_MID_MAX; n++) {
-    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+    unsigned c = tiny_engine_class_of(n);
     ASSERT_GE(tiny_usable(c), n);
     ASSERT_LE((double)(tiny_class_stride[c] - n) / (double)n, 0.25) << n;
   }
@@ -270,7 +270,7 @@ TEST(MidDyn1, ServesTheGapBetweenFixedClasses) {
   ASSERT_EQ(tiny_size_class_set_dyn1(0), 0);
   EXPECT_EQ(tiny_mid_class_of(15000), fixed);
   for (size_t n = 1; n <= TINY_MID_MAX; n++) {
-    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+    unsigned c = tiny_engine_class_of(n);
     ASSERT_NE(c, (unsigned)TINY_DYN_CLASS) << n;
   }
   hak_trim(0);

@@ -22,6 +22,7 @@ using hak_test::InThread;
 using hak_test::KnobScope;
 using hak_test::Stats;
 using hak_test::VmSizeBytes;
+using hak_test::kPlainBuild;
 
 std::vector<std::string> g_msgs;
 void Hook(const char *msg) { g_msgs.push_back(msg); }
@@ -247,18 +248,6 @@ TEST(Pool, TrimReleasesFreePagesAndEmptyArenas) {
 // Under a sanitizer the process's RSS also holds shadow memory for every page written, which
 // no allocator gives back, and writing 1 GiB is slow: there the burst is 256 MiB and the page
 // heap's own counter must reach zero.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-const bool kPlainBuild = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-const bool kPlainBuild = false;
-#else
-const bool kPlainBuild = true;
-#endif
-#else
-const bool kPlainBuild = true;
-#endif
-
 // Release by time: a 1 GiB burst of 1 – 7 MiB blocks (256 MiB under a sanitizer), every page
 // written, then freed. No malloc_trim and no further allocator call: the decay thread alone
 // must bring the resident set below 64 MiB within a few seconds (HAKMEM_DECAY_MS = 1 s by

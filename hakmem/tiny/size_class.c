@@ -54,6 +54,7 @@ uint8_t tiny_mid_lut[TINY_MID_LUT_N] = {
     [545 ... 640] = 50, [641 ... 768] = 51, [769 ... 896] = 52, [897 ... 1024] = 53, // 40960 .. 65536
 };
 _Static_assert(sizeof tiny_mid_lut == 1025, "mid lut covers requests 8192..65535");
+_Static_assert(TINY_MID_LUT_FIRST == 129, "the first entry a mid request reaches");
 
 // Smallest class whose blocks hold `need` bytes (header included): the fixed classes, or
 // the dynamic class when it is active and tighter.
@@ -72,13 +73,13 @@ int tiny_size_class_set_dyn1(size_t max_request) {
     tiny_class_stride[TINY_DYN_CLASS] = dyn;
   }
   // Rebuild both tables: entry i of tiny_lut serves requests up to 16 * i - 1, entry i of
-  // tiny_mid_lut (i >= 129) requests up to 64 * i - 1.
+  // tiny_mid_lut (i >= TINY_MID_LUT_FIRST) requests up to 64 * i - 1.
   for (unsigned i = 1; i < TINY_LUT_N; i++) {
     unsigned c = best_class(16 * i, dyn);
     tiny_lut.hdr[i] = TINY_HDR_ALLOC_OF(c);
     tiny_lut.bin[i] = (uint16_t)TINY_BIN_OFFSET(c);
   }
-  for (unsigned i = 129; i < sizeof tiny_mid_lut; i++) tiny_mid_lut[i] = best_class(64 * i, dyn);
+  for (unsigned i = TINY_MID_LUT_FIRST; i < sizeof tiny_mid_lut; i++) tiny_mid_lut[i] = best_class(64 * i, dyn);
   return 0;
 }
 

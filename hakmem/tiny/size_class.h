@@ -73,6 +73,9 @@ typedef struct {
 } tiny_lut_t;
 extern tiny_lut_t tiny_lut;
 #define TINY_MID_LUT_N ((TINY_MID_MAX + 64) / 64 + 1)
+// First entry of tiny_mid_lut that a request past TINY_ENGINE_MAX reaches (129); the ones
+// below only pad the table so tiny_mid_class_of indexes it without a subtraction.
+#define TINY_MID_LUT_FIRST ((TINY_ENGINE_MAX + 1 + 64) / 64)
 extern uint8_t tiny_mid_lut[TINY_MID_LUT_N];
 
 // DYN1 (a dynamic mid class): one extra class with a stride chosen at start-up,
@@ -89,6 +92,10 @@ void tiny_size_class_init(void);
 HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_lut.hdr[(n + 16) >> 4] & TINY_HDR_CLASS_MASK; }
 // Class for TINY_ENGINE_MAX < n <= TINY_MID_MAX.
 HAK_INLINE unsigned tiny_mid_class_of(size_t n) { return tiny_mid_lut[(n + 64) >> 6]; }
+// Class for any n <= TINY_MID_MAX served by the engine (the Tiny tier or the mid band).
+HAK_INLINE unsigned tiny_engine_class_of(size_t n) {
+  return n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+}
 HAK_INLINE size_t tiny_usable(unsigned c) { return (size_t)tiny_class_stride[c] - 1; }
 
 #ifdef __cplusplus

@@ -73,7 +73,7 @@ TEST(SizeClass, WrittenTablesAreTheOnesTheRuleBuilds) {
     EXPECT_EQ(lut.hdr[i], tiny_lut.hdr[i]) << "entry " << i;
     EXPECT_EQ(lut.bin[i], tiny_lut.bin[i]) << "entry " << i;
   }
-  for (unsigned i = (TINY_ENGINE_MAX + 1 + 64) / 64; i < TINY_MID_LUT_N; i++) EXPECT_EQ(mid[i], tiny_mid_lut[i]) << "mid entry " << i;
+  for (unsigned i = TINY_MID_LUT_FIRST; i < TINY_MID_LUT_N; i++) EXPECT_EQ(mid[i], tiny_mid_lut[i]) << "mid entry " << i;
 }
 
 // A request of a power of two, or a little more (its own header), takes the class at 17/16
@@ -81,12 +81,12 @@ TEST(SizeClass, WrittenTablesAreTheOnesTheRuleBuilds) {
 TEST(SizeClass, PowersOfTwoAndALittleMoreWasteAtMostASixteenth) {
   // 4 and 8 KiB plus a header of up to 63 bytes: at most 64 bytes over.
   for (size_t n : {4096, 4127, 4159, 8192, 8224, 8255}) {
-    unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+    unsigned c = tiny_engine_class_of(n);
     EXPECT_LE(tiny_class_stride[c], (n & ~(size_t)4095) + 64) << "n=" << n;
   }
   for (size_t p = 256; p <= 32768; p *= 2)
     for (size_t n : {p, p + 8, p + p / 32, p + p / 16 - 1}) {
-      unsigned c = n <= TINY_ENGINE_MAX ? tiny_class_of(n) : tiny_mid_class_of(n);
+      unsigned c = tiny_engine_class_of(n);
       EXPECT_LE(tiny_class_stride[c], p + p / 16) << "n=" << n;
     }
 }
