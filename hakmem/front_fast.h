@@ -12,7 +12,7 @@
 HAK_INLINE void *front_malloc(size_t size) {
   if (HAK_LIKELY(size <= TINY_ENGINE_MAX)) {
     // One table entry gives the header byte and the bin's offset: no class arithmetic.
-    size_t i = (size + 16) >> 4;
+    size_t i = size >> 4;
     return tiny_alloc_at(tiny_lut.hdr[i], (tiny_bin_t *)((char *)tiny_me + tiny_lut.bin[i]));  // errno set on NULL
   }
   if (size <= TINY_MID_MAX) return tiny_ring_alloc(tiny_mid_class_of(size));  // errno set on NULL
@@ -38,6 +38,9 @@ HAK_INLINE void front_free(void *p) {
     uint8_t h = hak_peek8((uint8_t *)p - 1);
     if (HAK_LIKELY(ss_unit_is_slot(e, p) && h == e->hdr)) {
       uint8_t freed = (uint8_t)(h | (TINY_HDR_FREE ^ TINY_HDR_ALLOC));  // TINY_HDR_FREE_OF(c)
+      // Hides that freed's class bits are h's: else the compiler keeps h alive for the slow
+      // path's class and spends a register copy on every free.
+      __asm__("" : "+r"(freed));
       // The bin's offset, so no class arithmetic on this path (a ring class's is the gate,
       // which sends it to tiny_free_slow and the ring).
       tiny_free_to(p, freed, (tiny_bin_t *)((char *)tiny_me + e->bin));

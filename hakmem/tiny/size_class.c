@@ -22,7 +22,8 @@ uint32_t tiny_class_stride[TINY_NCLASS] = {
 };
 _Static_assert(TINY_NCLASS == 55 && TINY_SMALL_NCLASS == 38 && TINY_MID_FIRST == 22, "the table above");
 
-// Entry i serves requests n with (n + 16) / 16 == i, i.e. it needs stride >= 16 * i.
+// Entry i serves requests n with n / 16 == i, i.e. it needs stride >= 16 * (i + 1): the
+// index is one shift on the malloc fast path.
 #define L1(c) c
 #define R2(c) c, c
 #define R4(c) R2(c), R2(c)
@@ -31,8 +32,7 @@ _Static_assert(TINY_NCLASS == 55 && TINY_SMALL_NCLASS == 38 && TINY_MID_FIRST ==
 #define R32(c) R16(c), R16(c)
 #define R64(c) R32(c), R32(c)
 #define SMALL_ROWS(F)                                                                    \
-  0, /* i = 0 is unused (n + 16 >= 16) */                                                \
-      L1(F(0)), L1(F(1)), L1(F(2)), L1(F(3)), L1(F(4)), L1(F(5)), L1(F(6)), L1(F(7)),    \
+  L1(F(0)), L1(F(1)), L1(F(2)), L1(F(3)), L1(F(4)), L1(F(5)), L1(F(6)), L1(F(7)),    \
       R2(F(8)), R2(F(9)), R2(F(10)), R2(F(11)), L1(F(12)),           /* 160..272 */      \
       R2(F(13)), L1(F(13)), R4(F(14)), R4(F(15)), R4(F(16)), R2(F(17)), /* 320..544 */   \
       R4(F(18)), R2(F(18)), R8(F(19)), R8(F(20)), R8(F(21)), R4(F(22)), /* 640..1088 */  \
@@ -43,7 +43,7 @@ _Static_assert(TINY_NCLASS == 55 && TINY_SMALL_NCLASS == 38 && TINY_MID_FIRST ==
 #define HDR_OF(c) TINY_HDR_ALLOC_OF(c)
 #define BIN_OF(c) TINY_BIN_OFFSET(c)
 tiny_lut_t tiny_lut = {{SMALL_ROWS(HDR_OF)}, {SMALL_ROWS(BIN_OF)}};
-_Static_assert(TINY_LUT_N == 513, "lut covers requests 0..8191");
+_Static_assert(TINY_LUT_N == 512, "lut covers requests 0..8191");
 
 // Entry i serves requests n with (n + 64) / 64 == i (needs stride >= 64 * i), for
 // 8192 <= n <= 65535, i.e. i = 129..1024. The 64-byte grain lets 8256 be a class.
@@ -72,10 +72,10 @@ int tiny_size_class_set_dyn1(size_t max_request) {
     dyn = (uint32_t)HAK_ALIGN_UP(max_request + 1, 16);  // the header byte comes first
     tiny_class_stride[TINY_DYN_CLASS] = dyn;
   }
-  // Rebuild both tables: entry i of tiny_lut serves requests up to 16 * i - 1, entry i of
+  // Rebuild both tables: entry i of tiny_lut serves requests up to 16 * i + 15, entry i of
   // tiny_mid_lut (i >= TINY_MID_LUT_FIRST) requests up to 64 * i - 1.
-  for (unsigned i = 1; i < TINY_LUT_N; i++) {
-    unsigned c = best_class(16 * i, dyn);
+  for (unsigned i = 0; i < TINY_LUT_N; i++) {
+    unsigned c = best_class(16 * (i + 1), dyn);
     tiny_lut.hdr[i] = TINY_HDR_ALLOC_OF(c);
     tiny_lut.bin[i] = (uint16_t)TINY_BIN_OFFSET(c);
   }

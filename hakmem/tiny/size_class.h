@@ -54,7 +54,8 @@ _Static_assert(TINY_NCLASS <= 64, "class numbers fit the header's 6 bits");
 
 // Written only by tiny_size_class_set_dyn1, at initialisation.
 extern uint32_t tiny_class_stride[TINY_NCLASS];
-// Request n <= TINY_ENGINE_MAX -> entry (n + 16) >> 4: the class's "allocated" header byte
+// Request n <= TINY_ENGINE_MAX -> entry n >> 4 (it serves 16 * i .. 16 * i + 15, so it needs
+// a stride >= 16 * (i + 1), the header byte included): the class's "allocated" header byte
 // (which holds the class) and the byte offset of its bin in the thread cache, so the malloc
 // fast path does no class arithmetic. A bin is 1 << TINY_BIN_SHIFT bytes (heap.h checks).
 #if HAKMEM_LEARNER
@@ -66,7 +67,7 @@ extern uint32_t tiny_class_stride[TINY_NCLASS];
 // (heap.h checks both against tiny_tls_t).
 #define TINY_BIN_OFFSET(c) ((unsigned)(c) << TINY_BIN_SHIFT)
 #define TINY_GATE_OFFSET TINY_BIN_OFFSET(TINY_NCLASS)
-#define TINY_LUT_N ((TINY_ENGINE_MAX + 16) / 16 + 1)
+#define TINY_LUT_N ((TINY_ENGINE_MAX >> 4) + 1)
 typedef struct {
   uint8_t hdr[TINY_LUT_N];
   uint16_t bin[TINY_LUT_N];
@@ -89,7 +90,7 @@ int tiny_size_class_set_dyn1(size_t max_request);
 void tiny_size_class_init(void);
 
 // Class for a request of n bytes, n <= TINY_ENGINE_MAX. One table load.
-HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_lut.hdr[(n + 16) >> 4] & TINY_HDR_CLASS_MASK; }
+HAK_INLINE unsigned tiny_class_of(size_t n) { return tiny_lut.hdr[n >> 4] & TINY_HDR_CLASS_MASK; }
 // Class for TINY_ENGINE_MAX < n <= TINY_MID_MAX.
 HAK_INLINE unsigned tiny_mid_class_of(size_t n) { return tiny_mid_lut[(n + 64) >> 6]; }
 // Class for any n <= TINY_MID_MAX served by the engine (the Tiny tier or the mid band).
