@@ -110,7 +110,13 @@ static ph_desc_t *try_shard(ph_shard_t *sh, uint32_t n, int *clean) {
   return d ? carve(sh, d, n, clean) : NULL;
 }
 
-static uint32_t round_grow(uint32_t n) { return (n + PH_FIRST_PAGES - 1) / PH_FIRST_PAGES * PH_FIRST_PAGES; }
+// Arena sizes are multiples of 2 MiB; under an address-space limit of 256 KiB, so a program
+// that keeps 1 MiB in the page heap spends 1.25 MiB of its `ulimit -v` on it, not 2
+// (CPython's start-up does). Slow path only: the test is a syscall.
+static uint32_t round_grow(uint32_t n) {
+  uint32_t grain = hak_os_address_space_limited() ? PH_TIGHT_PAGES : PH_FIRST_PAGES;
+  return (n + grain - 1) / grain * grain;
+}
 
 // Maps and registers a new arena for sh (lock held) with room for a block of `pages`;
 // returns its single free span.
@@ -472,7 +478,7 @@ static unsigned check_arena(ph_shard_t *sh, ph_arena_t *a, uint64_t *free_pages,
                             uint64_t *live_pages, uint64_t *live_blocks, uint64_t *cached) {
   unsigned bad = 0;
   if (a->magic != PH_MAGIC || a->shard != sh || a->first != ph_meta_pages() || a->end > PH_NPAGES ||
-      a->end <= a->first || a->end % PH_FIRST_PAGES) {
+      a->end <= a->first || a->end % PH_TIGHT_PAGES) {
     FAIL("integrity: pool arena %p: bad magic/shard/metadata size/end (%u pages)", (void *)a, a->end);
     return bad;
   }

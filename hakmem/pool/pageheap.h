@@ -4,7 +4,7 @@
 // Owns: arenas (32 MiB windows aligned to 32 MiB, registered as HAK_KIND_POOL as far as
 // they are mapped), the page descriptors at the start of each arena, and the free spans.
 // An arena makes only a prefix of its window usable (2 MiB, or what the first request
-// needs) and grows in place, doubling, when its shard runs out of free spans or a block at
+// needs; in steps of 256 KiB instead under `ulimit -v`) and grows in place, doubling, when its shard runs out of free spans or a block at
 // its end is resized. Without an address-space limit the whole window is reserved
 // (PROT_NONE: VmSize, no memory) and growth is an mprotect that no neighbour can block.
 // Under `ulimit -v` only the prefix is mapped, so a program that uses little of the page
@@ -55,6 +55,7 @@ extern "C" {
 #define PH_ARENA_SIZE ((size_t)1 << PH_ARENA_SHIFT)
 #define PH_NPAGES (PH_ARENA_SIZE >> PH_PAGE_SHIFT)
 #define PH_FIRST_PAGES 512  // an arena's first mapping, and the unit it grows by: 2 MiB
+#define PH_TIGHT_PAGES 64   // the same under `ulimit -v`: 256 KiB (divides PH_FIRST_PAGES)
 #define PH_NSHARDS 4
 #define PH_EXACT_BINS 256
 #define PH_NBINS (PH_EXACT_BINS + 6 * 8)

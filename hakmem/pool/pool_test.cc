@@ -456,4 +456,49 @@ TEST(PoolArena, ATightAddressSpaceLimitStillServesEveryTier) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// Under `ulimit -v` an arena's mapping is a multiple of 256 KiB, not 2 MiB: a 100 KB block
+// costs its arena's metadata (256 KiB of page descriptors) and itself rounded up, 512 KiB of
+// the limit, not 2 MiB. Growth keeps to the same grain.
+TEST(PoolArena, UnderAnAddressSpaceLimitAnArenaMapsWhatItsBlocksNeed) {
+  if (!kPlainBuild) GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
+  hak_trim(0);
+  pool_stats_t s0;
+  pool_stats_get(&s0);
+  ASSERT_EQ(s0.arenas, 0u) << "an earlier test left a page-heap block live";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const size_t kKiB = 1024, kMiB = kKiB * kKiB, grain = (size_t)PH_TIGHT_PAGES << PH_PAGE_SHIFT;
+    size_t vm = VmSizeBytes();
+    struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
+    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+    int bad = 0;
+    void *a = hak_malloc(100000);
+    pool_stats_t s;
+    pool_stats_get(&s);
+    if (!a || s.arenas != 1 || s.mapped_bytes != 512 * kKiB) {
+      fprintf(stderr, "one 100 KB block: %lu arenas mapping %lu KiB (want 1 and 512)\n", (unsigned long)s.arenas,
+              (unsigned long)(s.mapped_bytes / kKiB));
+      bad = 1;
+    }
+    void *b = hak_malloc(300000);  // grows the arena in place (or maps another), by the grain
+    pool_stats_get(&s);
+    if (!b || s.mapped_bytes % grain != 0 || s.mapped_bytes > 2 * kMiB) {
+      fprintf(stderr, "after a 300 KB block: %lu KiB mapped (want a multiple of 256, at most 2048)\n",
+              (unsigned long)(s.mapped_bytes / kKiB));
+      bad = 1;
+    }
+    if (a) memset(a, 1, 100000);
+    if (b) memset(b, 2, 300000);
+    if (hak_check_integrity() != 0) bad = 1;
+    hak_free(a);
+    hak_free(b);
+    _exit(bad);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 }  // namespace

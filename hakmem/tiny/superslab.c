@@ -39,8 +39,14 @@ static int ss_map_more(superslab_t *ss, size_t upto) {
   return 0;
 }
 
-// log2 of a slab's size in a SuperSlab of this kind.
-static unsigned ss_kind_slab_shift(unsigned kind) { return kind == SS_KIND_MID ? SS_MID_SLAB_SHIFT : SS_SMALL_SLAB_SHIFT; }
+// log2 of a slab's size in a SuperSlab of this kind, as made now. Under an address-space
+// limit the mid kind's slabs are 128 KiB, not 512: each 8 – 64 KiB class a program touches
+// takes a slab of address space of its own, and CPython's start-up touches eight of them
+// (4 MiB of a `ulimit -v` at 512 KiB). Every reader uses the SuperSlab's own slab_shift.
+static unsigned ss_kind_slab_shift(unsigned kind) {
+  if (kind != SS_KIND_MID) return SS_SMALL_SLAB_SHIFT;
+  return hak_os_address_space_limited() ? SS_MID_TIGHT_SLAB_SHIFT : SS_MID_SLAB_SHIFT;
+}
 
 // Slab i's first byte (slab 0 begins after the header).
 static uint8_t *ss_slab_begin(superslab_t *ss, unsigned i) {
@@ -51,9 +57,9 @@ static uint8_t *ss_slab_begin(superslab_t *ss, unsigned i) {
 static int ss_init_slabs(superslab_t *ss, unsigned kind) {
   unsigned shift = ss_kind_slab_shift(kind);
   if (ss_map_more(ss, (size_t)1 << shift) != 0) return -1;
-  // From the cache with the same kind, its slabs lie where they lay: what they wrote stays
-  // known. A new mapping is zero throughout (kind is 0 there, and nothing is dirty).
-  int same = ss->kind == kind;
+  // From the cache with the same kind and slab size, its slabs lie where they lay: what they
+  // wrote stays known. A new mapping is zero throughout (kind is 0 there, nothing is dirty).
+  int same = ss->kind == kind && ss->slab_shift == shift;
   uint32_t written[SS_NSLABS];
   for (unsigned i = 0; i < SS_NSLABS; i++) written[i] = same ? ss_slab_written(&ss->slabs[i]) : UINT32_MAX;
   ss->kind = (uint8_t)kind;

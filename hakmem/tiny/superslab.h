@@ -42,6 +42,7 @@ extern "C" {
 #define SS_NUNITS 32
 #define SS_SMALL_SLAB_SHIFT 16      // kind SMALL: 32 slabs of 64 KiB
 #define SS_MID_SLAB_SHIFT 19       // kind MID: 4 slabs of 512 KiB
+#define SS_MID_TIGHT_SLAB_SHIFT 17  // kind MID under `ulimit -v`: 16 slabs of 128 KiB (one 64 KiB block)
 #define SS_NSLABS 32                // room for the larger count
 enum { SS_KIND_SMALL = 0, SS_KIND_MID = 1, SS_NKINDS = 2 };
 #define SS_MAGIC 0x48414b4d53534c42ull  // "HAKMSSLB"

@@ -461,4 +461,71 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMapsOnlyTheSlabsInUsePlusOne) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// Under `ulimit -v` the mid kind's slabs are 128 KiB, not 512: every 8 – 64 KiB class in use
+// holds a slab of address space, and one block of each of the 16 classes cost 8 MiB of the
+// limit before (CPython's start-up needed 20 MiB of `ulimit -v`, 13 under glibc). A mid
+// SuperSlab cut into 512 KiB slabs without the limit and cached is cut again into 128 KiB
+// ones when taken under it; what its old slabs wrote is not carried over slab by slab.
+TEST(SuperSlab, UnderAnAddressSpaceLimitMidSlabsAre128KiB) {
+  if (!hak_test::kPlainBuild) GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
+  hak_trim(0);
+  superslab_t *wide = ss_acquire(nullptr, SS_KIND_MID, nullptr, nullptr);
+  ASSERT_NE(wide, nullptr);
+  EXPECT_EQ(wide->slab_shift, SS_MID_SLAB_SHIFT) << "no limit: 512 KiB slabs";
+  EXPECT_EQ(wide->nslabs, SS_SIZE >> SS_MID_SLAB_SHIFT);
+  tiny_slab_t *w = ss_slab_assign(wide, 45);
+  memset(w->begin, 0x5a, 300000);  // dirty across what become three 128 KiB slabs
+  w->carved = (uint16_t)(300000 / w->stride);
+  ss_slab_unassign(wide, w);
+  ss_release(wide);  // to the empty-SuperSlab cache, fully mapped and dirty
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const size_t kMiB = 1 << 20, kSlab = (size_t)1 << SS_MID_TIGHT_SLAB_SHIFT;
+    size_t vm = VmSizeBytes();
+    struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
+    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+    int bad = 0;
+#define EXPECT_CHILD(cond, ...)             \
+  do {                                      \
+    if (!(cond)) {                          \
+      fprintf(stderr, __VA_ARGS__);         \
+      fprintf(stderr, " (%s)\n", #cond);   \
+      bad = 1;                              \
+    }                                       \
+  } while (0)
+    superslab_t *ss = ss_acquire(nullptr, SS_KIND_MID, nullptr, nullptr);  // the cached one
+    if (!ss) _exit(3);
+    EXPECT_CHILD(ss == wide, "not the cached SuperSlab");
+    EXPECT_CHILD(ss->slab_shift == SS_MID_TIGHT_SLAB_SHIFT && ss->nslabs == SS_SIZE / kSlab, "shift %u, nslabs %u",
+                 ss->slab_shift, ss->nslabs);
+    for (unsigned i = 1; i < 4; i++)
+      EXPECT_CHILD(ss->slabs[i].written == UINT32_MAX, "slab %u of the old cut counts as written throughout", i);
+    tiny_slab_t *big = ss_slab_assign(ss, TINY_NFIXED - 1);  // 64 KiB blocks: slab 0, after the header
+    EXPECT_CHILD(big->capacity == 1, "a 64 KiB class holds %u blocks", big->capacity);
+    tiny_slab_t *small = ss_slab_assign(ss, TINY_SMALL_NCLASS);  // 8256-byte blocks
+    EXPECT_CHILD(small->capacity == (kSlab - SS_BLOCK_LEAD) / tiny_class_stride[TINY_SMALL_NCLASS], "capacity %u",
+                 small->capacity);
+    ss_slab_unassign(ss, small);
+    ss_slab_unassign(ss, big);
+    ss_release(ss);
+    hak_trim(0);
+    // The malloc path: one block of each 8 – 64 KiB class, then VmSize.
+    size_t vm0 = VmSizeBytes();
+    std::vector<void *> v;
+    for (unsigned c = TINY_SMALL_NCLASS; c < TINY_NFIXED; c++) v.push_back(hak_malloc(tiny_class_stride[c] - 1));
+    for (void *p : v) EXPECT_CHILD(p != nullptr, "malloc failed");
+    size_t grew = VmSizeBytes() - vm0;
+    EXPECT_CHILD(grew <= (TINY_NFIXED - TINY_SMALL_NCLASS + 4) * kSlab, "16 mid classes grew VmSize by %zu KiB", grew >> 10);
+    EXPECT_CHILD(hak_check_integrity() == 0, "integrity");
+    for (void *p : v) hak_free(p);
+    _exit(bad);
+#undef EXPECT_CHILD
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 }  // namespace
