@@ -176,8 +176,9 @@ uint32_t tiny_cache_target(unsigned c);
 // (source NULL, or source returned NULL), with every slab unassigned and owner set; NULL
 // when the OS refuses memory.
 superslab_t *ss_acquire(struct tiny_heap *owner, unsigned kind, superslab_t *(*source)(tiny_band_heap_t *), tiny_band_heap_t *arg);
-// Hands an empty SuperSlab (active == 0) to the global cache; beyond HAKMEM_SS_CACHE_MAX the
-// least recently released one is unmapped.
+// Hands an empty SuperSlab (active == 0) to the global cache; beyond its capacity (at least
+// HAKMEM_SS_CACHE_MAX; as many as the program acquired over the last decay pass, see
+// superslab.c) the least recently released ones are unmapped.
 void ss_release(superslab_t *ss);
 // Assigns a free slab (free_mask must be non-zero) to class c; returns it. A partly mapped
 // SuperSlab maps its next slab when this takes the last free one.
