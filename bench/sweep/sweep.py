@@ -19,7 +19,7 @@ A HAKMEM run that HAKMEM did not serve, or any crashed run, makes the sweep fail
 bug, never a result. Flagged cells are a report, not a failure, unless --fail-on-flag.
 
   --smoke          a dozen cells, one run each (CI)
-  --grid default   the grid: 400 cells of size x lifetime x topology x realloc, touch
+  --grid default   the grid: 500 cells of size x lifetime x topology x realloc, touch
                    variants of size x topology, working sets of 4096 (nightly: --runs 5)
   --cell S/L/T/R/X/WS [--seed N]   replay one cell
   --match REGEX    only the grid's cells whose name matches (a tier or realloc pattern after a fix)
@@ -42,7 +42,7 @@ DEBIAN_PEERS = {
     "tcmalloc": LIBDIR + "/libtcmalloc_minimal.so.4",
 }
 SIZES = ["fixed", "uniform", "log", "bimodal", "large"]
-LIFETIMES = ["lifo", "fifo", "random", "long"]
+LIFETIMES = ["lifo", "fifo", "random", "long", "burst"]
 TOPOLOGIES = ["local", "prodcons", "pipeline", "alltoall", "shortlived"]
 REALLOCS = ["none", "append", "random", "same"]
 TOUCHES = ["none", "first", "pages", "all"]
@@ -65,6 +65,7 @@ def grid(name):
             ("fixed", "lifo", "alltoall", "none", "first", 256),
             ("bimodal", "long", "pipeline", "same", "first", 256),
             ("log", "fifo", "alltoall", "none", "pages", 64),
+            ("uniform", "burst", "local", "none", "first", 4096),
         ]
         return cells
     for s, l, t, r in itertools.product(SIZES, LIFETIMES, TOPOLOGIES, REALLOCS):

@@ -7,7 +7,8 @@
 //             bimodal (0 - 511 B, one in 16 of 4 - 64 KiB) | large (128 KiB - 4 MiB, log-uniform)
 //   LIFETIME  lifo (fill the working set, free the newest half, again) | fifo (the oldest
 //             goes) | random (any slot) | long (half the working set lives the whole run,
-//             one in 64 replacements renews one of them; the rest churns at random)
+//             one in 64 replacements renews one of them; the rest churns at random) |
+//             burst (fill the working set, free all of it, newest first, again)
 //   TOPOLOGY  local (4 threads, each frees its own) | prodcons (2 producers, 2 consumers,
 //             at most 1024 blocks in flight each) | pipeline (4 stages: each frees what it
 //             receives and sends a block of the same size on) | alltoall (4 threads, each
@@ -33,13 +34,13 @@
 #include "bench/bench_common.h"
 
 enum { SZ_FIXED, SZ_UNIFORM, SZ_LOG, SZ_BIMODAL, SZ_LARGE };
-enum { LT_LIFO, LT_FIFO, LT_RANDOM, LT_LONG };
+enum { LT_LIFO, LT_FIFO, LT_RANDOM, LT_LONG, LT_BURST };
 enum { TP_LOCAL, TP_PRODCONS, TP_PIPELINE, TP_ALLTOALL, TP_SHORTLIVED };
 enum { RA_NONE, RA_APPEND, RA_RANDOM, RA_SAME };
 enum { TO_NONE, TO_FIRST, TO_PAGES, TO_ALL };
 
 static const char *const size_names[] = {"fixed", "uniform", "log", "bimodal", "large", NULL};
-static const char *const life_names[] = {"lifo", "fifo", "random", "long", NULL};
+static const char *const life_names[] = {"lifo", "fifo", "random", "long", "burst", NULL};
 static const char *const topo_names[] = {"local", "prodcons", "pipeline", "alltoall", "shortlived", NULL};
 static const char *const realloc_names[] = {"none", "append", "random", "same", NULL};
 static const char *const touch_names[] = {"none", "first", "pages", "all", NULL};
@@ -277,9 +278,9 @@ static long next_slot(worker_t *w, long i, int *fill) {
       if (bench_rng(&w->rng) % 64 == 0) return (long)(bench_rng(&w->rng) % (uint64_t)half);
       return half + (long)(bench_rng(&w->rng) % (uint64_t)(g_ws - half ? g_ws - half : 1));
     }
-    default: {  // LIFO: pop down to half, push back up to full
+    default: {  // LIFO: pop down to half (a burst: to nothing), push back up to full
       if (*fill && w->live == g_ws) *fill = 0;
-      if (!*fill && w->live <= g_ws / 2) *fill = 1;
+      if (!*fill && w->live <= (g_life == LT_BURST ? 0 : g_ws / 2)) *fill = 1;
       return -1;
     }
   }
