@@ -14,7 +14,8 @@
 static pthread_mutex_t ss_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static superslab_t *ss_cache_head, *ss_cache_tail;  // most recently released first
 static ss_stats_t ss_stats;
-static uint64_t ss_cache_takes, ss_cache_takes_seen;  // SuperSlabs taken from the cache (decay)
+// SuperSlabs taken from the cache; acquisitions (takes and maps) at the last decay pass.
+static uint64_t ss_cache_takes, ss_acquired_seen;
 // The most SuperSlabs in use at once (mapped, not cached) since the last decay pass, and
 // between the two passes before it.
 static uint64_t ss_peak_cur, ss_peak_prev;
@@ -34,7 +35,7 @@ static void ss_note_use_locked(void) {
 // (ss_cache_decay), all of it after a pass with no take. Without a decay thread (HAKMEM_DECAY_MS=0) nothing would release the
 // extra, so the fixed cap holds; 0 keeps no cache at all.
 static uint64_t ss_cache_cap_locked(void) {
-  uint64_t cap = (uint64_t)hak_cfg.ss_cache_max;
+  uint64_t cap = (uint64_t)__atomic_load_n(&hak_cfg.ss_cache_max, __ATOMIC_RELAXED);  // the decay thread reads it too
   if (cap && __atomic_load_n(&hak_cfg.decay_ms, __ATOMIC_RELAXED) > 0) {
     uint64_t recent = ss_peak_cur > ss_peak_prev ? ss_peak_cur : ss_peak_prev;
     if (recent > cap) cap = recent;
@@ -363,8 +364,11 @@ void ss_slab_unassign(superslab_t *ss, tiny_slab_t *s) {
 
 size_t ss_cache_decay(void) {
   pthread_mutex_lock(&ss_cache_lock);
-  int idle = ss_cache_takes == ss_cache_takes_seen;
-  ss_cache_takes_seen = ss_cache_takes;
+  // Idle: no SuperSlab taken or mapped since the last pass. (A program whose first burst
+  // mapped all it needs has taken nothing from the cache yet, and is not idle.)
+  uint64_t acquired = ss_cache_takes + ss_stats.maps;
+  int idle = acquired == ss_acquired_seen;
+  ss_acquired_seen = acquired;
   // A new window: what the cache holds beyond the last two windows' peak use goes now.
   ss_peak_prev = ss_peak_cur;
   ss_peak_cur = ss_stats.mapped - ss_stats.cached;
