@@ -43,6 +43,17 @@ static uint64_t ss_cache_cap_locked(void) {
   return cap;
 }
 
+static void ss_unmap(superslab_t *ss);
+
+// Unmaps a list that ss_cache_cut_locked returned (lock not held).
+static void ss_unmap_list(superslab_t *list) {
+  while (list) {
+    superslab_t *next = list->onext;
+    ss_unmap(list);
+    list = next;
+  }
+}
+
 // Unlinks the least recently released cached SuperSlabs beyond `keep` (lock held); returns
 // them linked through onext, for ss_unmap outside the lock.
 static superslab_t *ss_cache_cut_locked(uint64_t keep) {
@@ -62,7 +73,6 @@ static superslab_t *ss_cache_cut_locked(uint64_t keep) {
 }
 
 static uint32_t ss_slab_units(superslab_t *ss, unsigned slab);
-static void ss_unmap(superslab_t *ss);
 
 // What slab s of a SuperSlab about to be cut again has written (see tiny_slab_t.written).
 static uint32_t ss_slab_written(const tiny_slab_t *s) {
@@ -220,11 +230,7 @@ static void ss_release_impl(superslab_t *ss) {
   ss_stats.cached++;
   superslab_t *victims = ss_cache_cut_locked(ss_cache_cap_locked());  // least recently released
   pthread_mutex_unlock(&ss_cache_lock);
-  while (victims) {
-    superslab_t *next = victims->onext;
-    ss_unmap(victims);
-    victims = next;
-  }
+  ss_unmap_list(victims);
 }
 
 size_t ss_cache_trim(void) {
@@ -375,11 +381,7 @@ size_t ss_cache_decay(void) {
   superslab_t *victims = ss_cache_cut_locked(ss_cache_cap_locked());
   uint64_t cached = ss_stats.cached;
   pthread_mutex_unlock(&ss_cache_lock);
-  while (victims) {
-    superslab_t *next = victims->onext;
-    ss_unmap(victims);
-    victims = next;
-  }
+  ss_unmap_list(victims);
   if (cached && idle) {
     ss_cache_trim();
     return 0;

@@ -432,6 +432,17 @@ static uint64_t SuperSlabBytes() {
   return st.bytes;
 }
 
+// In a forked child under an address-space limit (no gtest there): reports a failed
+// condition on stderr and marks the child's exit status bad.
+#define EXPECT_CHILD(cond, ...)             \
+  do {                                      \
+    if (!(cond)) {                          \
+      fprintf(stderr, __VA_ARGS__);         \
+      fprintf(stderr, " (%s)\n", #cond);   \
+      bad = 1;                              \
+    }                                       \
+  } while (0)
+
 // Under `ulimit -v` a new SuperSlab maps its first slab and one more each time its last free
 // slab is taken, not 2 MiB; where the next slab's place is taken it stays as it is. Without
 // a limit it maps all 2 MiB at once.
@@ -452,14 +463,6 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMapsOnlyTheSlabsInUsePlusOne) {
     struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
     if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
     int bad = 0;
-#define EXPECT_CHILD(cond, ...)             \
-  do {                                      \
-    if (!(cond)) {                          \
-      fprintf(stderr, __VA_ARGS__);         \
-      fprintf(stderr, " (%s)\n", #cond);   \
-      bad = 1;                              \
-    }                                       \
-  } while (0)
     uint64_t bytes0 = SuperSlabBytes();
     superslab_t *ss = ss_acquire(nullptr, SS_KIND_SMALL, nullptr, nullptr);
     if (!ss) _exit(3);
@@ -496,7 +499,6 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMapsOnlyTheSlabsInUsePlusOne) {
     EXPECT_CHILD(hak_check_integrity() == 0, "integrity");
     for (void *p : v) hak_free(p);
     _exit(bad);
-#undef EXPECT_CHILD
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -529,14 +531,6 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMidSlabsAre128KiB) {
     struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
     if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
     int bad = 0;
-#define EXPECT_CHILD(cond, ...)             \
-  do {                                      \
-    if (!(cond)) {                          \
-      fprintf(stderr, __VA_ARGS__);         \
-      fprintf(stderr, " (%s)\n", #cond);   \
-      bad = 1;                              \
-    }                                       \
-  } while (0)
     superslab_t *ss = ss_acquire(nullptr, SS_KIND_MID, nullptr, nullptr);  // the cached one
     if (!ss) _exit(3);
     EXPECT_CHILD(ss == wide, "not the cached SuperSlab");
@@ -563,7 +557,6 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMidSlabsAre128KiB) {
     EXPECT_CHILD(hak_check_integrity() == 0, "integrity");
     for (void *p : v) hak_free(p);
     _exit(bad);
-#undef EXPECT_CHILD
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
