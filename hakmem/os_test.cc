@@ -49,15 +49,10 @@ TEST(Os, SleepLastsAtLeastWhatWasAsked) {
 TEST(Os, AnAlignedMapUnderATightLimitLooksPastTakenNeighbours) {
   if (!hak_test::kPlainBuild) GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
   const size_t kMiB = 1 << 20, size = 4 * kMiB, align = 32 * kMiB;
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    size_t vm = hak_test::VmSizeBytes();
-    struct rlimit r = {vm + 8 * kMiB, vm + 8 * kMiB};
-    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+  int status = hak_test::UnderAddressSpaceLimit(8 * kMiB, [&](size_t) {
     // Where the kernel would put `size` now, then a page taken at each aligned neighbour.
     void *p0 = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p0 == MAP_FAILED) _exit(3);
+    if (p0 == MAP_FAILED) return 3;
     munmap(p0, size);
     uintptr_t down = (uintptr_t)p0 & ~(align - 1), up = down + align;
     for (uintptr_t a : {down, up}) {
@@ -65,15 +60,12 @@ TEST(Os, AnAlignedMapUnderATightLimitLooksPastTakenNeighbours) {
       (void)b;  // already taken is as good
     }
     uint8_t *q = (uint8_t *)hak_os_map_aligned(size, align);
-    if (!q) _exit(4);
-    if ((uintptr_t)q & (align - 1)) _exit(5);
+    if (!q) return 4;
+    if ((uintptr_t)q & (align - 1)) return 5;
     q[0] = q[size - 1] = 1;
-    _exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: no room for the probe, 4: no mapping, 5: misaligned";
+    return 0;
+  });
+  EXPECT_EQ(status, 0) << "2: no limit, 3: no room for the probe, 4: no mapping, 5: misaligned";
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #define HAKMEM_TEST_UTIL_H
 
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -40,6 +43,25 @@ inline size_t VmSizeBytes() {
     if (sscanf(line, "VmSize: %zu kB", &kb) == 1) break;
   if (f) fclose(f);
   return kb * 1024;
+}
+
+// Runs body(vm) in a forked child whose address space is limited (RLIMIT_AS, what `ulimit -v`
+// sets) to its VmSize vm plus headroom; the child exits with body's result (0: passed). Returns
+// that exit status: 2 when the limit could not be set, -1 when the child did not exit (a
+// signal). No gtest in the child: body reports on stderr and returns non-zero.
+template <typename F>
+int UnderAddressSpaceLimit(size_t headroom, F body) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    size_t vm = VmSizeBytes();
+    struct rlimit r = {vm + headroom, vm + headroom};
+    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+    _exit(body(vm));
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
 }
 
 // Runs f in a fresh thread so that gtest's own allocations on the main thread never mix

@@ -112,9 +112,11 @@ static ph_desc_t *try_shard(ph_shard_t *sh, uint32_t n, int *clean) {
 
 // Arena sizes are multiples of 2 MiB; under an address-space limit of 256 KiB, so a program
 // that keeps 1 MiB in the page heap spends 1.25 MiB of its `ulimit -v` on it, not 2
-// (CPython's start-up does). Slow path only: the test is a syscall.
-static uint32_t round_grow(uint32_t n) {
-  uint32_t grain = hak_os_address_space_limited() ? PH_TIGHT_PAGES : PH_FIRST_PAGES;
+// (CPython's start-up does). `tight`: the arena was made under a limit (mapped, not
+// reserved); a new arena asks the kernel once, growth goes by the arena's own mode, so no
+// growth makes the syscall under the shard lock.
+static uint32_t round_grow(uint32_t n, int tight) {
+  uint32_t grain = tight ? PH_TIGHT_PAGES : PH_FIRST_PAGES;
   return (n + grain - 1) / grain * grain;
 }
 
@@ -122,13 +124,13 @@ static uint32_t round_grow(uint32_t n) {
 // returns its single free span.
 static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
   unsigned meta = ph_meta_pages();
-  uint32_t end = round_grow(meta + pages);
-  if (end > PH_NPAGES) end = PH_NPAGES;
-  size_t bytes = (size_t)end << PH_PAGE_SHIFT;
   // No address-space limit: reserve the whole window (PROT_NONE, no memory), so the arena
   // always grows in place. Under `ulimit -v`: map only the prefix, placed so that the next
   // mappings land elsewhere, and grow into free pages behind it while they stay free.
   int reserve = !hak_os_address_space_limited();
+  uint32_t end = round_grow(meta + pages, !reserve);
+  if (end > PH_NPAGES) end = PH_NPAGES;
+  size_t bytes = (size_t)end << PH_PAGE_SHIFT;
   ph_arena_t *a = reserve ? hak_os_reserve_window(bytes, PH_ARENA_SIZE) : hak_os_map_window(bytes, PH_ARENA_SIZE);
   if (!a) return NULL;
   if (hak_reg_set(a, bytes, a, HAK_KIND_POOL, HAK_KIND_POOL) != 0) {  // no registry leaf: no arena
@@ -186,7 +188,7 @@ static int arena_extend(ph_shard_t *sh, ph_arena_t *a, uint32_t n) {
 static int arena_grow_by(ph_shard_t *sh, ph_arena_t *a, uint32_t more) {
   uint32_t room = PH_NPAGES - a->end;
   if (a->stuck || more > room) return -1;
-  uint32_t need = round_grow(more), dbl = a->end < need ? need : a->end;
+  uint32_t need = round_grow(more, !a->reserved), dbl = a->end < need ? need : a->end;
   if (need > room) need = room;
   if (dbl > room) dbl = room;
   if (arena_extend(sh, a, dbl) == 0 || (need < dbl && arena_extend(sh, a, need) == 0)) return 0;

@@ -430,13 +430,8 @@ TEST(PoolRealloc, AGrowingBlockMovesToThePageHeapOnceThenGrowsInPlace) {
 TEST(PoolArena, ATightAddressSpaceLimitStillServesEveryTier) {
   if (!kPlainBuild) GTEST_SKIP() << "a sanitizer's shadow memory needs terabytes of address space";
   hak_trim(0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    size_t vm = VmSizeBytes();
-    const size_t kMiB = 1 << 20;
-    struct rlimit r = {vm + 16 * kMiB, vm + 16 * kMiB};
-    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+  const size_t kMiB = 1 << 20;
+  int status = hak_test::UnderAddressSpaceLimit(16 * kMiB, [](size_t) {
     static const size_t sizes[] = {16, 3000, 40000, 100000, 1u << 20, 3u << 20};
     int bad = 0;
     for (size_t n : sizes) {
@@ -448,12 +443,9 @@ TEST(PoolArena, ATightAddressSpaceLimitStillServesEveryTier) {
       }
       memset(p, 1, n);
     }
-    _exit(bad || hak_check_integrity() != 0);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+    return bad || hak_check_integrity() != 0;
+  });
+  EXPECT_EQ(status, 0);
 }
 
 // Under `ulimit -v` an arena's mapping is a multiple of 256 KiB, not 2 MiB: a 100 KB block
@@ -465,13 +457,9 @@ TEST(PoolArena, UnderAnAddressSpaceLimitAnArenaMapsWhatItsBlocksNeed) {
   pool_stats_t s0;
   pool_stats_get(&s0);
   ASSERT_EQ(s0.arenas, 0u) << "an earlier test left a page-heap block live";
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const size_t kKiB = 1024, kMiB = kKiB * kKiB, grain = (size_t)PH_TIGHT_PAGES << PH_PAGE_SHIFT;
-    size_t vm = VmSizeBytes();
-    struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
-    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+  const size_t kKiB = 1024, kMiB = kKiB * kKiB;
+  int status = hak_test::UnderAddressSpaceLimit(64 * kMiB, [&](size_t) {
+    const size_t grain = (size_t)PH_TIGHT_PAGES << PH_PAGE_SHIFT;
     int bad = 0;
     void *a = hak_malloc(100000);
     pool_stats_t s;
@@ -493,12 +481,9 @@ TEST(PoolArena, UnderAnAddressSpaceLimitAnArenaMapsWhatItsBlocksNeed) {
     if (hak_check_integrity() != 0) bad = 1;
     hak_free(a);
     hak_free(b);
-    _exit(bad);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+    return bad;
+  });
+  EXPECT_EQ(status, 0);
 }
 
 }  // namespace

@@ -98,9 +98,10 @@ static int ss_map_more(superslab_t *ss, size_t upto) {
 // limit the mid kind's slabs are 128 KiB, not 512: each 8 – 64 KiB class a program touches
 // takes a slab of address space of its own, and CPython's start-up touches eight of them
 // (4 MiB of a `ulimit -v` at 512 KiB). Every reader uses the SuperSlab's own slab_shift.
-static unsigned ss_kind_slab_shift(unsigned kind) {
+// `limited`: hak_os_address_space_limited(), asked once per acquire by its caller (a syscall).
+static unsigned ss_kind_slab_shift(unsigned kind, int limited) {
   if (kind != SS_KIND_MID) return SS_SMALL_SLAB_SHIFT;
-  return hak_os_address_space_limited() ? SS_MID_TIGHT_SLAB_SHIFT : SS_MID_SLAB_SHIFT;
+  return limited ? SS_MID_TIGHT_SLAB_SHIFT : SS_MID_SLAB_SHIFT;
 }
 
 // Slab i's first byte (slab 0 begins after the header).
@@ -109,8 +110,8 @@ static uint8_t *ss_slab_begin(superslab_t *ss, unsigned i) {
 }
 
 // -1 when slab 0 of the kind cannot be mapped (a partly mapped SuperSlab from the cache).
-static int ss_init_slabs(superslab_t *ss, unsigned kind) {
-  unsigned shift = ss_kind_slab_shift(kind);
+static int ss_init_slabs(superslab_t *ss, unsigned kind, int limited) {
+  unsigned shift = ss_kind_slab_shift(kind, limited);
   if (ss_map_more(ss, (size_t)1 << shift) != 0) return -1;
   // From the cache with the same kind and slab size, its slabs lie where they lay: what they
   // wrote stays known. A new mapping is zero throughout (kind is 0 there, nothing is dirty).
@@ -146,8 +147,8 @@ static int ss_init_slabs(superslab_t *ss, unsigned kind) {
 // A new SuperSlab's memory: all 2 MiB, or under an address-space limit only its first slab
 // (of the kind it is for) at a 2 MiB-aligned address with free windows above it, where the
 // kernel puts the next mappings instead of into this one's rest (hak_os_map_window).
-static superslab_t *ss_map_new(unsigned kind) {
-  size_t first = hak_os_address_space_limited() ? (size_t)1 << ss_kind_slab_shift(kind) : SS_SIZE;
+static superslab_t *ss_map_new(unsigned kind, int limited) {
+  size_t first = limited ? (size_t)1 << ss_kind_slab_shift(kind, limited) : SS_SIZE;
   superslab_t *ss = first == SS_SIZE ? hak_os_map_aligned(SS_SIZE, SS_SIZE) : hak_os_map_window(first, SS_SIZE);
   if (ss) ss->mapped = (uint32_t)first;
   return ss;
@@ -172,7 +173,10 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, supe
     ss_note_use_locked();
   }
   pthread_mutex_unlock(&ss_cache_lock);
-  if (ss && ss_init_slabs(ss, kind) != 0) {  // partly mapped, and slab 0 of this kind is not
+  // Whether an address-space limit is set, asked once (a syscall) and only where it matters:
+  // the mid kind's slab size and a new mapping. A small-kind cache take makes no syscall.
+  int limited = kind == SS_KIND_MID || !ss ? hak_os_address_space_limited() : 0;
+  if (ss && ss_init_slabs(ss, kind, limited) != 0) {  // partly mapped, and slab 0 of this kind is not
     pthread_mutex_lock(&ss_cache_lock);
     ss_stats.mapped--;
     ss_stats.unmaps++;
@@ -183,7 +187,7 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, supe
   if (!ss) {
     ss = source ? source(arg) : NULL;
     if (ss) ss->mapped = SS_SIZE;
-    else ss = ss_map_new(kind);
+    else ss = ss_map_new(kind, limited);
     if (!ss) return NULL;
     if (hak_reg_set(ss, SS_SIZE, ss, HAK_KIND_SUPERSLAB, HAK_KIND_SUPERSLAB) != 0) {  // no registry leaf
       hak_os_unmap(ss, ss->mapped);
@@ -196,7 +200,7 @@ static superslab_t *ss_acquire_impl(struct tiny_heap *owner, unsigned kind, supe
     ss_stats.bytes += ss->mapped;
     ss_note_use_locked();
     pthread_mutex_unlock(&ss_cache_lock);
-    ss_init_slabs(ss, kind);  // cannot fail: the first slab of the kind is mapped
+    ss_init_slabs(ss, kind, limited);  // cannot fail: the first slab of the kind is mapped
   }
   ss->owner = owner;
   ss->onext = ss->oprev = NULL;

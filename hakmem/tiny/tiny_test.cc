@@ -455,17 +455,13 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMapsOnlyTheSlabsInUsePlusOne) {
   EXPECT_EQ(full->nslabs, SS_SIZE >> SS_SMALL_SLAB_SHIFT);
   ss_release(full);
   hak_trim(0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const size_t kMiB = 1 << 20, kSlab = (size_t)1 << SS_SMALL_SLAB_SHIFT;
-    size_t vm = VmSizeBytes();
-    struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
-    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+  const size_t kMiB = 1 << 20;
+  int status = hak_test::UnderAddressSpaceLimit(64 * kMiB, [&](size_t vm) {
+    const size_t kSlab = (size_t)1 << SS_SMALL_SLAB_SHIFT;
     int bad = 0;
     uint64_t bytes0 = SuperSlabBytes();
     superslab_t *ss = ss_acquire(nullptr, SS_KIND_SMALL, nullptr, nullptr);
-    if (!ss) _exit(3);
+    if (!ss) return 3;
     size_t grew = VmSizeBytes() - vm;
     EXPECT_CHILD(grew < kMiB, "a new SuperSlab under the limit grew VmSize by %zu bytes", grew);
     EXPECT_CHILD(ss->mapped == kSlab && ss->nslabs == 1, "mapped %u, nslabs %u", ss->mapped, ss->nslabs);
@@ -498,12 +494,9 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMapsOnlyTheSlabsInUsePlusOne) {
     for (void *p : v) EXPECT_CHILD(p != nullptr, "malloc failed");
     EXPECT_CHILD(hak_check_integrity() == 0, "integrity");
     for (void *p : v) hak_free(p);
-    _exit(bad);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+    return bad;
+  });
+  EXPECT_EQ(status, 0);
 }
 
 // Under `ulimit -v` the mid kind's slabs are 128 KiB, not 512: every 8 – 64 KiB class in use
@@ -523,16 +516,12 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMidSlabsAre128KiB) {
   w->carved = (uint16_t)(300000 / w->stride);
   ss_slab_unassign(wide, w);
   ss_release(wide);  // to the empty-SuperSlab cache, fully mapped and dirty
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    const size_t kMiB = 1 << 20, kSlab = (size_t)1 << SS_MID_TIGHT_SLAB_SHIFT;
-    size_t vm = VmSizeBytes();
-    struct rlimit r = {vm + 64 * kMiB, vm + 64 * kMiB};
-    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
+  const size_t kMiB = 1 << 20;
+  int status = hak_test::UnderAddressSpaceLimit(64 * kMiB, [&](size_t) {
+    const size_t kSlab = (size_t)1 << SS_MID_TIGHT_SLAB_SHIFT;
     int bad = 0;
     superslab_t *ss = ss_acquire(nullptr, SS_KIND_MID, nullptr, nullptr);  // the cached one
-    if (!ss) _exit(3);
+    if (!ss) return 3;
     EXPECT_CHILD(ss == wide, "not the cached SuperSlab");
     EXPECT_CHILD(ss->slab_shift == SS_MID_TIGHT_SLAB_SHIFT && ss->nslabs == SS_SIZE / kSlab, "shift %u, nslabs %u",
                  ss->slab_shift, ss->nslabs);
@@ -556,12 +545,9 @@ TEST(SuperSlab, UnderAnAddressSpaceLimitMidSlabsAre128KiB) {
     EXPECT_CHILD(grew <= (TINY_NFIXED - TINY_SMALL_NCLASS + 4) * kSlab, "16 mid classes grew VmSize by %zu KiB", grew >> 10);
     EXPECT_CHILD(hak_check_integrity() == 0, "integrity");
     for (void *p : v) hak_free(p);
-    _exit(bad);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+    return bad;
+  });
+  EXPECT_EQ(status, 0);
 }
 
 }  // namespace
