@@ -238,6 +238,23 @@ int hak_os_decommit(void *p, size_t size) {
 
 void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
 
+// mincore in chunks of 4096 pages (a 4 KiB vector on the stack), through syscall(): no new
+// libc import. The vector starts zeroed: MSan does not see the kernel's writes.
+long hak_os_resident_pages(void *p, size_t size) {
+  unsigned char vec[4096];
+  long resident = 0;
+  uint8_t *at = (uint8_t *)p, *end = at + size;
+  while (at < end) {
+    size_t chunk = (size_t)(end - at) < sizeof vec * HAK_OS_PAGE ? (size_t)(end - at) : sizeof vec * HAK_OS_PAGE;
+    size_t pages = (chunk + HAK_OS_PAGE - 1) / HAK_OS_PAGE;
+    __builtin_memset(vec, 0, pages);
+    if (syscall(SYS_mincore, at, chunk, vec) != 0) return -1;
+    for (size_t i = 0; i < pages; i++) resident += vec[i] & 1;
+    at += chunk;
+  }
+  return resident;
+}
+
 // The clock and the sleep. libc's clock_gettime only forwards to the kernel's vDSO, but
 // importing it and nanosleep makes every process that preloads HAKMEM fault in a 64 KiB
 // window of libc's text that most programs never touch (tests/imports_test.sh). So the

@@ -46,6 +46,9 @@ unsigned long hak_os_failures(void);
 int hak_os_decommit(void *p, size_t size);
 // Ask for transparent huge pages on a 2 MiB-aligned range (a hint; ignored where THP is off).
 void hak_os_hugepages(void *p, size_t size);
+// How many pages of the page-aligned range [p, p + size) are resident (mincore); -1 when
+// the kernel cannot say. Slow: one call per 16 MiB.
+long hak_os_resident_pages(void *p, size_t size);
 // Monotonic clock in milliseconds / nanoseconds (vDSO; for the learner and timing only).
 uint64_t hak_os_now_ms(void);
 uint64_t hak_os_now_ns(void);

@@ -45,23 +45,30 @@ inline size_t VmSizeBytes() {
   return kb * 1024;
 }
 
+// Runs body() in a forked child (for a one-way switch a test must not leave on for the
+// tests after it); returns body's result as the child's exit status, -1 if it did not exit.
+template <typename F>
+int InChild(F body) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) _exit(body());
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 // Runs body(vm) in a forked child whose address space is limited (RLIMIT_AS, what `ulimit -v`
 // sets) to its VmSize vm plus headroom; the child exits with body's result (0: passed). Returns
 // that exit status: 2 when the limit could not be set, -1 when the child did not exit (a
 // signal). No gtest in the child: body reports on stderr and returns non-zero.
 template <typename F>
 int UnderAddressSpaceLimit(size_t headroom, F body) {
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
+  return InChild([&] {
     size_t vm = VmSizeBytes();
     struct rlimit r = {vm + headroom, vm + headroom};
-    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) _exit(2);
-    _exit(body(vm));
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
+    if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) return 2;
+    return (int)body(vm);
+  });
 }
 
 // Runs f in a fresh thread so that gtest's own allocations on the main thread never mix

@@ -145,6 +145,48 @@ static large_hdr_t *remap_block(large_hdr_t *h, size_t map_size) {
   return h;
 }
 
+// ---------------------------------------------------------------- huge pages, learned
+
+// HAKMEM_LARGE_HUGEPAGES=2 (the default) learns whether this program writes its large blocks
+// whole: at each free, until decided, the block's resident pages are counted (mincore, one
+// call per 16 MiB, on a path that follows the program's writing of megabytes). Once
+// LARGE_THP_DENSE blocks in a row were at least 7/8 resident, new large mappings get huge
+// pages, and so does a cached one when it is reused (a mapping made before the switch has
+// no mark saying so: the hint is given again at each reuse, one madvise per block of
+// megabytes). A block written sparsely starts the count again; the
+// switch never goes back off. A program that never frees a large block never switches.
+#define LARGE_THP_DENSE 2
+static int thp_learned;    // under large_lock; read racily by large_hugepages_on
+static unsigned thp_dense;  // dense frees in a row (large_lock)
+
+int large_hugepages_on(void) {
+  long mode = __atomic_load_n(&hak_cfg.large_hugepages, __ATOMIC_RELAXED);
+  return mode == 1 || (mode == 2 && __atomic_load_n(&thp_learned, __ATOMIC_RELAXED));
+}
+
+void large_hugepages_relearn(void) {
+  pthread_mutex_lock(&large_lock);
+  __atomic_store_n(&thp_learned, 0, __ATOMIC_RELAXED);
+  thp_dense = 0;
+  pthread_mutex_unlock(&large_lock);
+}
+
+// Counts h's resident pages (no lock held: h is the caller's) and returns 1 when they are
+// at least 7/8 of its pages, 0 when fewer, -1 when not counted (decided, or not learning).
+static int thp_sample(const large_hdr_t *h) {
+  if (__atomic_load_n(&hak_cfg.large_hugepages, __ATOMIC_RELAXED) != 2 || __atomic_load_n(&thp_learned, __ATOMIC_RELAXED)) return -1;
+  long pages = (long)(h->map_size / HAK_OS_PAGE), res = hak_os_resident_pages(h->base, h->map_size);
+  if (res < 0) return -1;
+  return res * 8 >= pages * 7;
+}
+
+// Records a sample (large_lock held).
+static void thp_note_locked(int dense) {
+  if (dense < 0 || thp_learned) return;
+  thp_dense = dense ? thp_dense + 1 : 0;
+  if (thp_dense >= LARGE_THP_DENSE) __atomic_store_n(&thp_learned, 1, __ATOMIC_RELAXED);
+}
+
 static void *large_alloc_impl(size_t size, size_t align, int *fresh);
 void *large_alloc(size_t size, size_t align, int *fresh) {
   HAK_TIME_START(t0);
@@ -196,14 +238,16 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   }
   if (h) {
     *fresh = 0;
+    if (large_hugepages_on()) hak_os_hugepages(h->base, h->map_size);
   } else {
     size_t galign = align > HAK_GRANULE ? align : HAK_GRANULE;
     uint8_t *base = hak_os_map_aligned(map_size, galign);
     if (!base) return NULL;
-    // Off by default: a program that writes the block whole takes 512 times fewer page
-    // faults with huge pages, but one that touches it sparsely (a hash table) makes it
-    // resident 2 MiB at a time (xz -T2: +10 % peak RSS over glibc).
-    if (hak_cfg.large_hugepages) hak_os_hugepages(base, map_size);
+    // Huge pages (HAKMEM_LARGE_HUGEPAGES=1, or =2 once learned, below): a program that
+    // writes its blocks whole takes 512 times fewer page faults and TLB misses, but one that
+    // touches them sparsely (a hash table) is made resident 2 MiB at a time (xz -T2: +10 %
+    // peak RSS over glibc with them always on).
+    if (large_hugepages_on()) hak_os_hugepages(base, map_size);
     h = (large_hdr_t *)(base + offset - LARGE_HDR);
     h->magic = LARGE_MAGIC;
     h->base = base;
@@ -290,8 +334,10 @@ static void large_free_impl(large_hdr_t *h) {
   int keep = 0;
   // When it was freed (the decay step's age), in the block's own first bytes: a cached
   // block's user memory is the allocator's.
+  int dense = thp_sample(h);  // before the write below, which makes a page resident
   *(uint64_t *)user_of(h) = hak_os_now_ms();
   pthread_mutex_lock(&large_lock);
+  thp_note_locked(dense);
   st.live--;
   st.live_bytes -= h->map_size;
   st.frees++;
