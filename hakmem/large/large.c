@@ -156,6 +156,7 @@ static large_hdr_t *remap_block(large_hdr_t *h, size_t map_size) {
 // megabytes). A block written sparsely starts the count again; the
 // switch never goes back off. A program that never frees a large block never switches.
 #define LARGE_THP_DENSE 2
+#define LARGE_HUGE_PAGE ((size_t)2 << 20)
 static int thp_learned;    // under large_lock; read racily by large_hugepages_on
 static unsigned thp_dense;  // dense frees in a row (large_lock)
 
@@ -199,6 +200,8 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   if (size == 0) size = 1;  // the user pointer's granule must lie inside the mapping
   if (size > LARGE_MAX_REQUEST - offset) return NULL;
   size_t map_size = HAK_ALIGN_UP(offset + size, HAK_OS_PAGE);
+  // With huge pages, whole ones: a partial last 2 MiB would take 4 KiB faults (up to 511).
+  if (large_hugepages_on()) map_size = HAK_ALIGN_UP(map_size, LARGE_HUGE_PAGE);
   uint32_t bucket = offset == LARGE_HDR ? bucket_of(map_size) : UINT32_MAX;
   large_hdr_t *h = NULL;
   if (bucket != UINT32_MAX) {
