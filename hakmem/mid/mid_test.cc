@@ -2,6 +2,7 @@
 // minimum bundle, the dynamic class DYN1 and the per-thread arena.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 
 #include "hakmem/config.h"
 #include "hakmem/decay.h"
+#include "hakmem/freelink.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
 #include "hakmem/mid/depot.h"
@@ -96,6 +98,39 @@ TEST(DemandCaps, AConsumerKeepsTheSmallestCacheAProducerGrowsItsOwn) {
   });
   EXPECT_EQ(hak_check_integrity(), 0u);
   hak_trim(0);
+}
+
+// A thread that exits hands the mid blocks in its cache to the depot, where the next thread
+// finds them. Before, they went back to the exiting heap's slabs, which only the thread that
+// adopts that heap reaches: threads coming and going 8 at a time carved new blocks while the
+// old ones waited (the exiting-threads shape: peak RSS 34 MB, glibc 16).
+TEST(Depot, AnExitingThreadHandsItsCacheToTheDepot) {
+  hak_trim(0);
+  KnobScope decay(&hak_cfg.decay_ms, 60000);  // no decay pass takes the bundle back meanwhile
+  const unsigned c = tiny_mid_class_of(20000);
+  uint32_t cached = 0;
+  std::vector<void *> mine;
+  hak_stats_t before = Stats();
+  InThread([&] {
+    for (int round = 0; round < 4; round++) {  // a producer's cache grows past its smallest
+      std::vector<void *> v = AllocN(16, 20000);
+      for (void *p : v) hak_free(p);
+    }
+    cached = tiny_bin_count(&tiny_me->bin[c]);
+    for (void *p = tiny_me->bin[c].head; p; p = hak_next_peek(p)) mine.push_back(p);
+  });
+  ASSERT_GE(cached, 2u) << "the thread's cache should hold blocks of the class at its exit";
+  hak_stats_t after = Stats();
+  EXPECT_EQ(after.mid_depot_blocks, before.mid_depot_blocks + cached) << "the exiting thread's cached blocks are in the depot";
+  EXPECT_EQ(after.mid_depot_puts, before.mid_depot_puts + 1);
+  InThread([&] {  // the next thread's first block of the class is one of them
+    void *p = hak_malloc(20000);
+    EXPECT_NE(std::find(mine.begin(), mine.end(), p), mine.end());
+    hak_free(p);
+  });
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
+  EXPECT_EQ(Stats().mid_depot_blocks, 0u) << "malloc_trim empties the depot";
 }
 
 TEST(Depot, BudgetBoundsWhatItHolds) {

@@ -86,6 +86,23 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
   b->room += n;
 }
 
+// An exiting thread's cache of a band class goes to the band whole (the mid depot: one
+// bundle per class, lock-free; what the band refuses stays for heap_flush_all). Flushed to
+// the heap's slabs, the blocks would wait for the one thread that adopts the heap, while
+// the next threads, finding the depot empty, carved new ones: threads that come and go
+// (the exiting-threads shape: 8 at a time, 256 in all, handing mid blocks to main)
+// grew their footprint at each exit.
+void heap_spill_bands(tiny_tls_t *t) {
+  for (unsigned c = 0; c < TINY_NCLASS; c++) {
+    const tiny_band_t *band = tiny_band_of(c);
+    tiny_bin_t *b = &t->bin[c];
+    uint32_t n = tiny_bin_count(b);
+    if (!band || !n || !band->put(c, b->head, n, t->heap->seq)) continue;
+    b->head = NULL;
+    b->room += n;
+  }
+}
+
 void heap_flush_all(tiny_tls_t *t, tiny_heap_t *h) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) flush_bin(t, h, c, tiny_bin_count(&t->bin[c]));
   for (unsigned c = TINY_RING_FIRST; c < TINY_NCLASS; c++) flush_ring(t, h, c);

@@ -185,6 +185,10 @@ void tiny_thread_exit(void) {
   tiny_tls_t *t = tiny_me;
   tiny_me = &tiny_none;
   tiny_state = TINY_THREAD_DEAD;  // later frees go remote, later mallocs to the dead heap
+  // Band-class blocks go to the band (the mid depot), where every thread finds them; in this
+  // heap's slabs only the thread that adopts the heap would. Only at a real exit: malloc_trim
+  // (the dead-thread heaps it abandons) empties the band before, and must not refill it.
+  heap_spill_bands(t);
   pthread_mutex_lock(&heap_list_lock);
   heap_abandon_thread_locked(t);
   pthread_mutex_unlock(&heap_list_lock);
