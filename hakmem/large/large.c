@@ -200,8 +200,10 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   if (size == 0) size = 1;  // the user pointer's granule must lie inside the mapping
   if (size > LARGE_MAX_REQUEST - offset) return NULL;
   size_t map_size = HAK_ALIGN_UP(offset + size, HAK_OS_PAGE);
+  // Decided once per allocation: the size and the hint below agree.
+  int thp = large_hugepages_on();
   // With huge pages, whole ones: a partial last 2 MiB would take 4 KiB faults (up to 511).
-  if (large_hugepages_on()) map_size = HAK_ALIGN_UP(map_size, LARGE_HUGE_PAGE);
+  if (thp) map_size = HAK_ALIGN_UP(map_size, LARGE_HUGE_PAGE);
   uint32_t bucket = offset == LARGE_HDR ? bucket_of(map_size) : UINT32_MAX;
   large_hdr_t *h = NULL;
   if (bucket != UINT32_MAX) {
@@ -241,7 +243,7 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
   }
   if (h) {
     *fresh = 0;
-    if (large_hugepages_on()) hak_os_hugepages(h->base, h->map_size);
+    if (thp) hak_os_hugepages(h->base, h->map_size);
   } else {
     size_t galign = align > HAK_GRANULE ? align : HAK_GRANULE;
     uint8_t *base = hak_os_map_aligned(map_size, galign);
@@ -250,7 +252,7 @@ static void *large_alloc_impl(size_t size, size_t align, int *fresh) {
     // writes its blocks whole takes 512 times fewer page faults and TLB misses, but one that
     // touches them sparsely (a hash table) is made resident 2 MiB at a time (xz -T2: +10 %
     // peak RSS over glibc with them always on).
-    if (large_hugepages_on()) hak_os_hugepages(base, map_size);
+    if (thp) hak_os_hugepages(base, map_size);
     h = (large_hdr_t *)(base + offset - LARGE_HDR);
     h->magic = LARGE_MAGIC;
     h->base = base;

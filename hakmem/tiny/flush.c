@@ -87,19 +87,20 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
 }
 
 // An exiting thread's cache of a band class goes to the band whole (the mid depot: one
-// bundle per class, lock-free; what the band refuses stays for heap_flush_all). Flushed to
+// bundle per class; what the band refuses goes to the slabs, heap_spill_chain). Flushed to
 // the heap's slabs, the blocks would wait for the one thread that adopts the heap, while
 // the next threads, finding the depot empty, carved new ones: threads that come and go
 // (the exiting-threads shape: 8 at a time, 256 in all, handing mid blocks to main)
 // grew their footprint at each exit.
 void heap_spill_bands(tiny_tls_t *t) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
-    const tiny_band_t *band = tiny_band_of(c);
     tiny_bin_t *b = &t->bin[c];
     uint32_t n = tiny_bin_count(b);
-    if (!band || !n || !band->put(c, b->head, n, t->heap->seq)) continue;
+    if (!tiny_band_of(c) || !n) continue;
+    void *head = b->head;
     b->head = NULL;
     b->room += n;
+    heap_spill_chain(t, c, head, n);
   }
 }
 

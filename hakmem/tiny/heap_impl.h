@@ -62,7 +62,8 @@ void heap_drain_inbox(tiny_heap_t *h);
 void *heap_flush_chain(tiny_tls_t *t, tiny_heap_t *self, void *p, uint32_t n);
 // Every bin and ring of t back to the slabs, then h's inbox drained (h's lock held).
 void heap_flush_all(tiny_tls_t *t, tiny_heap_t *h);
-// An exiting thread's band-class bins to the band, as far as it keeps them (no lock held).
+// An exiting thread's band-class bins to the band, as far as it keeps them, else to the
+// slabs (no lock held).
 void heap_spill_bands(tiny_tls_t *t);
 // A bundle of k blocks of class c leaving cache t: to the band when it keeps it, else to
 // the slabs.

@@ -45,13 +45,17 @@ static uint64_t ss_cache_cap_locked(void) {
 
 static void ss_unmap(superslab_t *ss);
 
-// Unmaps a list that ss_cache_cut_locked returned (lock not held).
-static void ss_unmap_list(superslab_t *list) {
+// Unmaps a list of cached SuperSlabs linked through onext (lock not held); returns the
+// bytes they had mapped.
+static size_t ss_unmap_list(superslab_t *list) {
+  size_t bytes = 0;
   while (list) {
     superslab_t *next = list->onext;
+    bytes += list->mapped;
     ss_unmap(list);
     list = next;
   }
+  return bytes;
 }
 
 // Unlinks the least recently released cached SuperSlabs beyond `keep` (lock held); returns
@@ -246,14 +250,7 @@ size_t ss_cache_trim(void) {
   ss_stats.mapped -= n;
   ss_stats.unmaps += n;
   pthread_mutex_unlock(&ss_cache_lock);
-  size_t bytes = 0;
-  while (list) {
-    superslab_t *next = list->onext;
-    bytes += list->mapped;
-    ss_unmap(list);
-    list = next;
-  }
-  return bytes;
+  return ss_unmap_list(list);
 }
 
 static uint32_t ss_slab_units(superslab_t *ss, unsigned slab) {
