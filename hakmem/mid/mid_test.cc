@@ -116,8 +116,10 @@ TEST(Depot, AnExitingThreadHandsItsCacheToTheDepot) {
       std::vector<void *> v = AllocN(16, 20000);
       for (void *p : v) hak_free(p);
     }
-    cached = tiny_bin_count(&tiny_me->bin[c]);
+    const tiny_ring_t *r = &tiny_me->ring[c - TINY_RING_FIRST];  // the ring goes with the list
+    cached = tiny_bin_count(&tiny_me->bin[c]) + r->n;
     for (void *p = tiny_me->bin[c].head; p; p = hak_next_peek(p)) mine.push_back(p);
+    for (uint32_t i = 0; i < r->n; i++) mine.push_back(r->slot[i]);
   });
   ASSERT_GE(cached, 1u) << "the thread's cache should hold blocks of the class at its exit";
   hak_stats_t after = Stats();
@@ -138,6 +140,50 @@ TEST(Depot, AnExitingThreadHandsItsCacheToTheDepot) {
   EXPECT_EQ(hak_check_integrity(), 0u);
   hak_trim(0);
   EXPECT_EQ(Stats().mid_depot_blocks, 0u) << "malloc_trim empties the depot";
+}
+
+// A miss whose own class the depot cannot serve takes a parked bundle of a larger class (at
+// most twice the stride) before a slab carves: the block stays of its class. With classes
+// kept apart, every class carved for its own peak while the others' bundles sat parked (2
+// producers, 2 consumers of 0.5 - 64 KiB messages: 14 - 28 blocks carved per class for about
+// 3 in flight). A class that borrows 64 misses in a row refills from its slabs at the next,
+// so a class hot in one thread does not take the slow path at every malloc.
+TEST(Depot, AMissBorrowsALargerClassBundleBeforeCarving) {
+  if (hak_cfg.learn) GTEST_SKIP() << "HAKMEM_LEARN=1: the learner borrows by its own rule";
+  hak_trim(0);
+  KnobScope decay(&hak_cfg.decay_ms, 60000);  // no decay pass takes the bundles back meanwhile
+  const unsigned c = tiny_mid_class_of(20000);
+  ASSERT_EQ(tiny_class_stride[c], 20480u);
+  // 96 parked blocks of three larger classes (24, 28 and 32 KiB strides), one per bundle:
+  // a thread that only frees a class hands on each block as its own bundle.
+  std::vector<void *> parked;
+  for (size_t size : {24000, 28000, 32000}) {
+    std::vector<void *> v;
+    InThread([&] { v = AllocN(32, size); });
+    InThread([&] {
+      for (void *p : v) hak_free(p);
+    });
+    parked.insert(parked.end(), v.begin(), v.end());
+  }
+  hak_stats_t before = Stats();
+  // (the allocating threads' leftovers may be parked too)
+  ASSERT_GE(before.mid_depot_blocks, 96u) << "the consumers' blocks wait in the depot";
+  InThread([&] {
+    std::vector<void *> got;
+    for (int i = 0; i < 64; i++) got.push_back(hak_malloc(20000));
+    hak_stats_t s = Stats();
+    for (int i = 0; i < 64; i++)
+      EXPECT_GE(hak_usable_size(got[i]), 24000u) << "miss " << i << " borrowed a block of a larger class";
+    EXPECT_EQ(s.superslab_maps, before.superslab_maps) << "nothing carved while bundles were parked";
+    EXPECT_LT(s.mid_depot_blocks, before.mid_depot_blocks);
+    got.push_back(hak_malloc(20000));
+    EXPECT_LT(hak_usable_size(got[64]), 24000u) << "the 65th miss in a row refills its own class";
+    EXPECT_EQ(Stats().tiny_live_blocks, before.tiny_live_blocks + 65);
+    EXPECT_EQ(hak_check_integrity(), 0u);
+    for (void *p : got) hak_free(p);
+  });
+  EXPECT_EQ(hak_check_integrity(), 0u);
+  hak_trim(0);
 }
 
 TEST(Depot, BudgetBoundsWhatItHolds) {

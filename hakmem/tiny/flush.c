@@ -92,15 +92,24 @@ static void flush_bin(tiny_tls_t *t, tiny_heap_t *self, unsigned c, uint32_t n) 
 // the next threads, finding the depot empty, carved new ones: threads that come and go
 // (the exiting-threads shape: 8 at a time, 256 in all, handing mid blocks to main)
 // grew their footprint at each exit.
+// A ring class's ring goes with its list, as one bundle.
 void heap_spill_bands(tiny_tls_t *t) {
   for (unsigned c = 0; c < TINY_NCLASS; c++) {
     tiny_bin_t *b = &t->bin[c];
     uint32_t n = tiny_bin_count(b);
-    if (!tiny_band_of(c) || !n) continue;
+    if (!tiny_band_of(c)) continue;
     void *head = b->head;
     b->head = NULL;
     b->room += n;
-    heap_spill_chain(t, c, head, n);
+    tiny_ring_t *r = c >= TINY_RING_FIRST ? &t->ring[c - TINY_RING_FIRST] : NULL;
+    if (r && r->n) {
+      uint32_t k = r->n;
+      void *ring = heap_ring_chain(r, 0);
+      if (n) hak_next_set(tiny_chain_at(ring, k - 1), head);
+      head = ring;
+      n += k;
+    }
+    if (n) heap_spill_chain(t, c, head, n);
   }
 }
 

@@ -73,6 +73,7 @@ typedef struct tiny_adapt {
   uint8_t refilled[TINY_NCLASS];  // refilled since the capacity last shrank
   uint8_t dry[TINY_NCLASS];       // overflows in a row without a refill
   uint8_t starts[TINY_NCLASS];    // slow start: refills so far, TINY_SLOW_START_DONE once full size
+  uint8_t borrowed[TINY_NCLASS];  // misses in a row a larger class's bundle served (refill.c)
   uint64_t grown_bytes;           // capacity above the targets, in bytes, all classes
   uint64_t band_bytes;            // the band's classes: list and ring capacity above their start, in bytes
   uint32_t grows, shrinks;        // events (tests, stats)
