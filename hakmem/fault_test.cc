@@ -13,6 +13,8 @@
 #include "hakmem/config.h"
 #include "hakmem/decay.h"
 #include "hakmem/hakmem.h"
+#include "hakmem/large/large.h"
+#include "hakmem/large/large_testing.h"
 #include "hakmem/os.h"
 #include "hakmem/test_util.h"
 
@@ -199,6 +201,41 @@ TEST(Fault, WithoutTheDecayThreadFreeingThreadsRelease) {
   EXPECT_EQ(s.large_cached, 1u) << "the idle cached mapping was not released";
   EXPECT_GE(s.large_cached_bytes, 3 * (size_t)hak_cfg.large_min) << "the one freed just now went instead";
   EXPECT_FALSE(hak_decay_running());
+}
+
+// The large tier learns huge pages from how resident freed blocks are (mincore). A refused
+// mincore counts nothing: it neither turns the switch on nor breaks a run of dense blocks,
+// and the frees themselves go on.
+TEST(Fault, RefusedMincoreLearnsNothing) {
+  if (hak_os_fault_set("") != 0) GTEST_SKIP() << "no fault injection in this build (--config=fault)";
+  int status = hak_test::InChild([] {
+    KnobScope mode(&hak_cfg.large_hugepages, 2);
+    const size_t size = (size_t)hak_cfg.large_min + 8 * kMiB;
+    hak_trim(0);
+    large_hugepages_relearn();
+    auto dense_free = [&] {
+      uint8_t *p = (uint8_t *)hak_malloc(size);
+      if (!p) return false;
+      memset(p, 1, size);
+      hak_free(p);
+      return true;
+    };
+    {
+      Faults all("mincore:1/1");
+      for (int i = 0; i < 4; i++)
+        if (!dense_free()) return 2;
+      if (large_hugepages_on()) return 3;  // nothing was counted
+      if (hak_os_faults_injected() == 0) return 4;
+    }
+    {
+      Faults half("mincore:1/2");  // refused, counted, refused, counted: two dense in a row
+      for (int i = 0; i < 4; i++)
+        if (!dense_free()) return 2;
+      if (!large_hugepages_on()) return 5;
+    }
+    return hak_check_integrity() == 0 ? 0 : 6;
+  });
+  EXPECT_EQ(status, 0) << "2: no memory, 3: learned from refused calls, 4: nothing refused, 5: refusals broke the run, 6: integrity";
 }
 
 }  // namespace

@@ -50,9 +50,9 @@ unsigned long hak_os_failures(void) { return atomic_load(&os_failures); }
 // deterministically (call k, counted from 0 per kind, fails when k*n mod d < n: the first
 // call always fails), so a failing run replays. In other builds os_fail() is the constant 0 and the calls are as
 // they were.
-enum { OS_F_MMAP, OS_F_MUNMAP, OS_F_MADVISE, OS_F_MREMAP, OS_F_THREAD, OS_F_N };
+enum { OS_F_MMAP, OS_F_MUNMAP, OS_F_MADVISE, OS_F_MREMAP, OS_F_THREAD, OS_F_MINCORE, OS_F_N };
 #ifdef HAKMEM_FAULT_INJECTION
-static const char *const os_fault_name[OS_F_N] = {"mmap", "munmap", "madvise", "mremap", "thread"};
+static const char *const os_fault_name[OS_F_N] = {"mmap", "munmap", "madvise", "mremap", "thread", "mincore"};
 static struct {
   _Atomic uint32_t num, den;
   _Atomic uint64_t calls;
@@ -243,6 +243,7 @@ void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
 long hak_os_resident_pages(void *p, size_t size) {
   unsigned char vec[4096];
   long resident = 0;
+  if (os_fail(OS_F_MINCORE)) return -1;
   uint8_t *at = (uint8_t *)p, *end = at + size;
   while (at < end) {
     size_t chunk = (size_t)(end - at) < sizeof vec * HAK_OS_PAGE ? (size_t)(end - at) : sizeof vec * HAK_OS_PAGE;

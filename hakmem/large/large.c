@@ -165,6 +165,7 @@ int large_hugepages_on(void) {
   return mode == 1 || (mode == 2 && __atomic_load_n(&thp_learned, __ATOMIC_RELAXED));
 }
 
+void large_hugepages_relearn(void);  // large_testing.h: tests only
 void large_hugepages_relearn(void) {
   pthread_mutex_lock(&large_lock);
   __atomic_store_n(&thp_learned, 0, __ATOMIC_RELAXED);

@@ -33,8 +33,6 @@ void *large_alloc(size_t size, size_t align, int *fresh);
 // Whether new large mappings get transparent huge pages now (HAKMEM_LARGE_HUGEPAGES: 1
 // always, 2 once learned that the program writes its large blocks whole, 0 never).
 int large_hugepages_on(void);
-// Forgets what was learned (for tests: the switch is one-way; mappings keep their hint).
-void large_hugepages_relearn(void);
 // Returns the header of user pointer p, or NULL if p is not a live large block's pointer.
 large_hdr_t *large_lookup(void *p);
 // As large_lookup, for a pointer being freed or resized: NULL for anything but a live large

@@ -15,6 +15,7 @@
 #include "hakmem/decay.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/large/large.h"
+#include "hakmem/large/large_testing.h"
 #include "hakmem/test_util.h"
 
 namespace {
