@@ -110,11 +110,18 @@ static void alloc_one(unsigned c, uint8_t fill) {
   if ((uintptr_t)p & 15) die("block not 16-byte aligned", p);
   for (unsigned k = 0; k < NSLOTS; k++)
     if (slots[k].p == p) die("block handed out twice", p);
-  size_t n = tiny_usable(c);
+  // A band class's miss may hand out a block of a larger class, at most twice the stride
+  // (refill.c: band_borrow); the block keeps its class, which its header names.
+  unsigned got = p[-1] & TINY_HDR_CLASS_MASK;
+  if ((p[-1] & TINY_HDR_STATE_MASK) != TINY_HDR_ALLOC) die("handed out without an allocated header", p);
+  if (got != c && !(tiny_band_of(c) && got > c && got < TINY_NFIXED &&
+                    tiny_class_stride[got] <= 2 * tiny_class_stride[c]))
+    die("block of an unrelated class", p);
+  size_t n = tiny_usable(got);
   memset(p, fill, n < 256 ? n : 256);
   p[n - 1] = fill;
   s->p = p;
-  s->cls = c;
+  s->cls = got;
   s->fill = fill;
 }
 

@@ -22,6 +22,8 @@ struct hak_stats;
 void tiny_stats_fill(struct hak_stats *s);
 
 // Slow paths (refill.c, flush.c). tiny_alloc_slow sets errno to ENOMEM when it returns NULL.
+// For a band class it may return a block of a larger class (stride at most twice c's,
+// refill.c: band_borrow): the block keeps that class, which its header and slab name.
 void *tiny_alloc_slow(unsigned c);
 void tiny_free_slow(void *p, unsigned c);
 // Any thread, any block of the engine: return it to its slab (locally or remotely).
