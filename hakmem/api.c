@@ -12,6 +12,7 @@
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
 #include "hakmem/invalid.h"
+#include "hakmem/pagecopy.h"
 #include "hakmem/large/large.h"
 #include "hakmem/pool/pool.h"
 #include "hakmem/tiny/tiny.h"
@@ -204,14 +205,17 @@ void *hak_realloc(void *p, size_t size) {
     else if (usable + usable / 2 > size) want = usable + usable / 2;
   }
   void *q;
+  int fresh = 0;  // the new block is known zero
   if (want > TINY_MID_MAX && want <= pool_max_request()) {
-    q = pool_alloc_growable(want, NULL);
+    q = pool_alloc_growable(want, &fresh);
     if (!q) errno = ENOMEM;
   } else {
     q = hak_malloc(want);
   }
   if (!q) return NULL;
-  memcpy(q, p, size < usable ? size : usable);
+  // Pages of the old block the program never wrote are not copied (pagecopy.h): copying
+  // them would make them resident in the new block.
+  hak_pagecopy(q, p, size < usable ? size : usable, fresh);
   // The old block was validated above: free it without resolving it again.
   if (kind == RES_TINY) tiny_free(r.block, r.cls);
   else if (kind == RES_LARGE) large_free(r.lh);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <vector>
@@ -236,6 +237,35 @@ TEST(Fault, RefusedMincoreLearnsNothing) {
     return hak_check_integrity() == 0 ? 0 : 6;
   });
   EXPECT_EQ(status, 0) << "2: no memory, 3: learned from refused calls, 4: nothing refused, 5: refusals broke the run, 6: integrity";
+}
+
+// realloc's copy asks the kernel which pages hold nothing (pagecopy.h). Refused, or refused
+// at the second step, or with the madvise that zeroes a used destination refused, it copies
+// (or writes) every byte: the new block holds exactly what the old one held, written or not.
+TEST(Fault, ReallocCopiesWholeWhenThePageQueryIsRefused) {
+  const char *specs[] = {"mincore:1/1", "pagemap:1/1", "pagemap:1/2,madvise:1/1", "madvise:1/1"};
+  for (const char *spec : specs) {
+    FAULTS(f, spec);
+    std::vector<void *> keep;
+    for (int round = 0; round < 6; round++) {
+      const size_t n = (256 + 64 * (size_t)round) * kKiB;
+      uint8_t *p = (uint8_t *)hak_malloc(n);
+      ASSERT_NE(p, nullptr);
+      keep.push_back(hak_malloc(n));  // a neighbour, so the next realloc moves
+      // The block's pages hold nothing (a page-heap block is page-aligned), then every
+      // other page gets a byte: the copy has absent pages to skip and a dirty destination.
+      ASSERT_EQ(madvise(p, n, MADV_DONTNEED), 0);
+      for (size_t i = 0; i < n; i += 8192) p[i] = (uint8_t)(i >> 13 | 1);
+      uint8_t *q = (uint8_t *)hak_realloc(p, 3 * n);
+      ASSERT_NE(q, nullptr) << spec;
+      for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(q[i], i % 8192 ? 0 : (uint8_t)(i >> 13 | 1)) << spec << ": byte " << i << " of " << n;
+      memset(q, 0x77, 3 * n);  // the next round's block may take these pages: dirty
+      hak_free(q);
+    }
+    for (void *k : keep) hak_free(k);
+  }
+  EXPECT_EQ(hak_check_integrity(), 0u);
 }
 
 }  // namespace

@@ -50,9 +50,9 @@ unsigned long hak_os_failures(void) { return atomic_load(&os_failures); }
 // deterministically (call k, counted from 0 per kind, fails when k*n mod d < n: the first
 // call always fails), so a failing run replays. In other builds os_fail() is the constant 0 and the calls are as
 // they were.
-enum { OS_F_MMAP, OS_F_MUNMAP, OS_F_MADVISE, OS_F_MREMAP, OS_F_THREAD, OS_F_MINCORE, OS_F_N };
+enum { OS_F_MMAP, OS_F_MUNMAP, OS_F_MADVISE, OS_F_MREMAP, OS_F_THREAD, OS_F_MINCORE, OS_F_PAGEMAP, OS_F_N };
 #ifdef HAKMEM_FAULT_INJECTION
-static const char *const os_fault_name[OS_F_N] = {"mmap", "munmap", "madvise", "mremap", "thread", "mincore"};
+static const char *const os_fault_name[OS_F_N] = {"mmap", "munmap", "madvise", "mremap", "thread", "mincore", "pagemap"};
 static struct {
   _Atomic uint32_t num, den;
   _Atomic uint64_t calls;
@@ -254,6 +254,36 @@ long hak_os_resident_pages(void *p, size_t size) {
     at += chunk;
   }
   return resident;
+}
+
+// mincore answers for the resident pages in one call; only when some are not resident does
+// /proc/self/pagemap say which of those are swapped out (bit 62) rather than never written.
+// The file is opened for each call: a descriptor kept open would, after fork, read the
+// parent's page tables, and a program that closes every descriptor could reuse its number
+// for a file of its own. Both buffers start zeroed: MSan does not see the kernel's writes.
+int hak_os_pages_absent(const void *p, size_t pages, uint64_t *absent) {
+  unsigned char vec[HAK_OS_ABSENT_MAX];
+  uint64_t ent[HAK_OS_ABSENT_MAX];
+  if (pages > HAK_OS_ABSENT_MAX || ((uintptr_t)p & (HAK_OS_PAGE - 1))) return -1;
+  for (size_t w = 0; w < (pages + 63) / 64; w++) absent[w] = 0;
+  if (os_fail(OS_F_MINCORE)) return -1;
+  __builtin_memset(vec, 0, pages);
+  if (syscall(SYS_mincore, p, pages * HAK_OS_PAGE, vec) != 0) return -1;
+  size_t out = 0;
+  for (size_t i = 0; i < pages; i++) out += !(vec[i] & 1);
+  if (!out) return 0;
+  if (os_fail(OS_F_PAGEMAP)) return -1;
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  __builtin_memset(ent, 0, pages * sizeof ent[0]);
+  long want = (long)(pages * sizeof ent[0]);
+  long got = syscall(SYS_pread64, fd, ent, (size_t)want, (long)((uintptr_t)p / HAK_OS_PAGE * sizeof ent[0]));
+  close(fd);
+  if (got != want) return -1;
+  const uint64_t present_or_swapped = (uint64_t)3 << 62;
+  for (size_t i = 0; i < pages; i++)
+    if (!(vec[i] & 1) && !(ent[i] & present_or_swapped)) absent[i / 64] |= (uint64_t)1 << (i % 64);
+  return 0;
 }
 
 // The clock and the sleep. libc's clock_gettime only forwards to the kernel's vDSO, but

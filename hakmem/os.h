@@ -33,7 +33,7 @@ void *hak_os_map_at(void *addr, size_t size);
 void hak_os_unmap(void *p, size_t size);
 void hak_os_report_failure(const char *call, const void *p, size_t size);
 // Fault injection (builds with --//cfg:fault_injection only; elsewhere -1 and 0):
-// "call:n/d,..." with call one of mmap, munmap, madvise, mremap, thread makes n of every d
+// "call:n/d,..." with call one of mmap, munmap, madvise, mremap, thread, mincore, pagemap makes n of every d
 // such calls fail; "" turns it off. -1 for a malformed spec (nothing changes). Set from
 // HAKMEM_FAULT by config.c, or directly by a test.
 int hak_os_fault_set(const char *spec);
@@ -49,6 +49,13 @@ void hak_os_hugepages(void *p, size_t size);
 // How many pages of the page-aligned range [p, p + size) are resident (mincore); -1 when
 // the kernel cannot say. Slow: one call per 16 MiB.
 long hak_os_resident_pages(void *p, size_t size);
+// Which pages of the page-aligned range of `pages` pages (at most HAK_OS_ABSENT_MAX) from p,
+// in a private anonymous mapping, hold nothing: never written since they were mapped or
+// decommitted (neither resident nor swapped out), so they read as zeros. Sets bit i of
+// absent[] for each such page and returns 0; -1 when the kernel cannot say (no /proc, a
+// refusal, an injected fault), and then nothing may be assumed. Slow: two or four calls.
+#define HAK_OS_ABSENT_MAX 256
+int hak_os_pages_absent(const void *p, size_t pages, uint64_t *absent);
 // Monotonic clock in milliseconds / nanoseconds (vDSO; for the learner and timing only).
 uint64_t hak_os_now_ms(void);
 uint64_t hak_os_now_ns(void);
