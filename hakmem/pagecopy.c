@@ -11,6 +11,7 @@
 // pages hold nothing, and those are left alone.
 #include "hakmem/pagecopy.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -19,40 +20,64 @@
 
 static int absent_at(const uint64_t *absent, size_t i) { return (int)((absent[i / 64] >> (i % 64)) & 1); }
 
-// dst gets zeros over len bytes: decommitted pages read as zeros, and leave memory.
-static void zero_pages(uint8_t *dst, size_t len) {
-  if (hak_os_decommit(dst, len) != 0) memset(dst, 0, len);
+// dst gets zeros over len bytes: the whole pages inside are decommitted (they read as zeros
+// and leave memory), the partial pages at the ends are written.
+static void zero_range(uint8_t *dst, size_t len) {
+  uint8_t *a = (uint8_t *)HAK_ALIGN_UP((uintptr_t)dst, HAK_OS_PAGE);
+  uint8_t *b = (uint8_t *)((uintptr_t)(dst + len) & ~(uintptr_t)(HAK_OS_PAGE - 1));
+  if (a >= b) {
+    memset(dst, 0, len);
+    return;
+  }
+  memset(dst, 0, (size_t)(a - dst));
+  memset(b, 0, (size_t)(dst + len - b));
+  if (hak_os_decommit(a, (size_t)(b - a)) != 0) memset(a, 0, (size_t)(b - a));
 }
 
 void hak_pagecopy(void *dst, const void *src, size_t n, int dst_zero) {
-  uint8_t *d = (uint8_t *)dst;
-  const uint8_t *s = (const uint8_t *)src;
-  if (n < HAK_PAGECOPY_MIN || (((uintptr_t)d ^ (uintptr_t)s) & (HAK_OS_PAGE - 1))) {
-    memcpy(d, s, n);
+  if (n < HAK_PAGECOPY_MIN) {
+    memcpy(dst, src, n);
     return;
   }
-  // The partial pages at both ends are copied whole: only whole pages may be skipped.
-  size_t head = (size_t)(HAK_ALIGN_UP((uintptr_t)s, HAK_OS_PAGE) - (uintptr_t)s);
-  memcpy(d, s, head);
-  d += head, s += head, n -= head;
-  size_t pages = n / HAK_OS_PAGE;
-  while (pages) {
-    size_t k = pages < HAK_OS_ABSENT_MAX ? pages : HAK_OS_ABSENT_MAX;
+  const uint8_t *s = (const uint8_t *)src, *end = s + n;
+  const ptrdiff_t to_dst = (uint8_t *)dst - s;
+  // The partial pages of src at both ends are copied: only whole pages may be skipped. dst
+  // may sit at another offset within a page (a slab block moving to the page heap): a run of
+  // skipped pages then covers whole pages of dst between two partial ones. A run is zeroed
+  // once, even across the chunks the kernel is asked about, so no page in its middle is
+  // written as a partial end.
+  const uint8_t *at = (const uint8_t *)HAK_ALIGN_UP((uintptr_t)s, HAK_OS_PAGE);
+  const uint8_t *last = (const uint8_t *)((uintptr_t)end & ~(uintptr_t)(HAK_OS_PAGE - 1));
+  const uint8_t *copied = s;  // everything before this is copied or skipped
+  const uint8_t *run = NULL;  // the start of a run of skipped pages not yet zeroed in dst
+  while (at < last) {
+    size_t k = (size_t)(last - at) / HAK_OS_PAGE;
+    if (k > HAK_OS_ABSENT_MAX) k = HAK_OS_ABSENT_MAX;
     uint64_t absent[HAK_OS_ABSENT_MAX / 64];
-    if (hak_os_pages_absent(s, k, absent) != 0) {
-      memcpy(d, s, k * HAK_OS_PAGE);
-    } else {
-      for (size_t i = 0; i < k;) {  // runs of pages alike: copied, or zeroed unless dst is
-        size_t j = i + 1;
-        int skip = absent_at(absent, i);
-        while (j < k && absent_at(absent, j) == skip) j++;
-        size_t off = i * HAK_OS_PAGE, len = (j - i) * HAK_OS_PAGE;
-        if (!skip) memcpy(d + off, s + off, len);
-        else if (!dst_zero) zero_pages(d + off, len);
-        i = j;
+    if (hak_os_pages_absent(at, k, absent) == 0) {
+      for (size_t i = 0; i < k; i++) {
+        const uint8_t *pg = at + i * HAK_OS_PAGE;
+        if (absent_at(absent, i)) {
+          if (!run) {
+            memcpy((uint8_t *)copied + to_dst, copied, (size_t)(pg - copied));
+            run = pg;
+          }
+        } else if (run) {
+          if (!dst_zero) zero_range((uint8_t *)run + to_dst, (size_t)(pg - run));
+          run = NULL;
+          copied = pg;
+        }
       }
+    } else if (run) {  // the kernel cannot say: the rest of the chunk is copied
+      if (!dst_zero) zero_range((uint8_t *)run + to_dst, (size_t)(at - run));
+      run = NULL;
+      copied = at;
     }
-    d += k * HAK_OS_PAGE, s += k * HAK_OS_PAGE, n -= k * HAK_OS_PAGE, pages -= k;
+    at += k * HAK_OS_PAGE;
   }
-  memcpy(d, s, n);
+  if (run) {
+    if (!dst_zero) zero_range((uint8_t *)run + to_dst, (size_t)(at - run));
+    copied = at;
+  }
+  memcpy((uint8_t *)copied + to_dst, copied, (size_t)(end - copied));
 }

@@ -16,8 +16,8 @@ extern "C" {
 // (hak_os_pages_absent: never written, so zeros) are neither read nor written; their
 // counterparts in dst are made zero, which costs nothing when dst_zero says dst is known
 // zero already (a fresh page-heap block), else one decommit per run of such pages (a
-// memset where the kernel refuses). Where the kernel cannot say, or src and dst are not
-// placed alike within a page, every byte is copied.
+// memset for the partial pages of dst at a run's ends, and wherever the kernel refuses).
+// Where the kernel cannot say, every byte is copied.
 void hak_pagecopy(void *dst, const void *src, size_t n, int dst_zero);
 
 #ifdef __cplusplus
