@@ -39,7 +39,7 @@ static const char *const fault_specs[] = {
     "mmap:1/3",
     "mmap:1/16",
     "munmap:1/2",
-    "madvise:1/3,mremap:1/3,munmap:1/5,mmap:1/9",
+    "madvise:1/3,mremap:1/3,munmap:1/5,mmap:1/9,mincore:1/4,pagemap:1/3",
 };
 #define NFAULT_SPECS (sizeof fault_specs / sizeof fault_specs[0])
 static int faults_on;  // a spec other than "" is in force
@@ -49,6 +49,8 @@ typedef struct {
   size_t size;
   size_t align;
   uint8_t pat;
+  uint8_t sparse;    // the pattern goes on every 16th page only (and the first 4 KiB)
+  size_t zero_upto;  // bytes below this that carry no pattern are known zero (calloc)
 } slot_t;
 
 static slot_t slots[NSLOTS];
@@ -135,14 +137,30 @@ static size_t next_idx(size_t i, size_t size) {
   return j + 4096 > size ? size - 4096 : j;
 }
 
+// A sparse block (one in four of those over 64 KiB) leaves most of its pages unwritten, so
+// realloc's copy (pagecopy.c) has pages to skip: the ones written must arrive, and a calloc
+// block's unwritten ones must still read zero after a move, into a fresh block or into
+// pages that held other blocks.
+static int carries_pattern(const slot_t *s, size_t i) { return !s->sparse || i < 4096 || (i / 4096) % 16 == 0; }
+
 static void fill(slot_t *s) {
-  for (size_t i = 0; i < s->size; i = next_idx(i, s->size)) s->p[i] = (uint8_t)(s->pat + i * 31);
+  for (size_t i = 0; i < s->size; i = next_idx(i, s->size))
+    if (carries_pattern(s, i)) s->p[i] = (uint8_t)(s->pat + i * 31);
 }
 
-static void verify(const slot_t *s, size_t upto) {
-  for (size_t i = 0; i < upto && i < s->size; i = next_idx(i, s->size))
-    if (s->p[i] != (uint8_t)(s->pat + i * 31)) die("block contents changed while live", s);
+// The unwritten bytes are read (zeros checked) only right after a realloc: a read of a page
+// never written maps the kernel's zero page, and the next move would copy it like data.
+static void verify_zeros(const slot_t *s, size_t upto, int zeros) {
+  for (size_t i = 0; i < upto && i < s->size; i = next_idx(i, s->size)) {
+    if (carries_pattern(s, i)) {
+      if (s->p[i] != (uint8_t)(s->pat + i * 31)) die("block contents changed while live", s);
+    } else if (zeros && i < s->zero_upto && s->p[i]) {
+      die("an unwritten byte of a calloc block is no longer zero after realloc", s);
+    }
+  }
 }
+
+static void verify(const slot_t *s, size_t upto) { verify_zeros(s, upto, 0); }
 
 // An allocation's NULL is acceptable only as ENOMEM caused by an injected fault.
 static int failed_by_fault(unsigned long injected_before, int err) {
@@ -154,8 +172,8 @@ static void check_new(slot_t *s, int zeroed) {
   if ((uintptr_t)s->p % (s->align > 16 ? s->align : 16)) die("misaligned block", s);
   if (hak_usable_size(s->p) < s->size) die("usable size below the request", s);
   if (zeroed)
-    for (size_t i = 0; i < s->size; i = next_idx(i, s->size))
-      if (s->p[i]) die("calloc memory not zero", s);
+    for (size_t i = 0; i < s->size; i = next_idx(i, s->size))  // a sparse block's other bytes: after a realloc
+      if (carries_pattern(s, i) && s->p[i]) die("calloc memory not zero", s);
   for (int k = 0; k < NSLOTS; k++) {
     slot_t *o = &slots[k];
     if (o == s || !o->p) continue;
@@ -186,6 +204,8 @@ static void exec_op(const op_t *op) {
       s->size = op->op == OP_CALLOC ? op->n * op->size : op->size;
       s->align = op->op == OP_ALIGNED ? op->align : 0;
       s->pat = op->pat;
+      s->sparse = s->size > 65536 && (op->pat & 3) == 0;
+      s->zero_upto = op->op == OP_CALLOC ? s->size : 0;
       {
         unsigned long injected = hak_os_faults_injected();
         int err = 0;
@@ -193,7 +213,10 @@ static void exec_op(const op_t *op) {
         if (op->op == OP_MALLOC) s->p = hak_malloc(s->size);
         else if (op->op == OP_CALLOC) s->p = hak_calloc(op->n, op->size);
         else if ((err = hak_posix_memalign((void **)&s->p, op->align, s->size)) != 0) s->p = NULL;
-        if (!s->p && failed_by_fault(injected, op->op == OP_ALIGNED ? err : errno)) break;
+        if (!s->p && failed_by_fault(injected, op->op == OP_ALIGNED ? err : errno)) {
+          s->sparse = 0, s->zero_upto = 0;
+          break;
+        }
       }
       check_new(s, op->op == OP_CALLOC);
       fill(s);
@@ -219,8 +242,9 @@ static void exec_op(const op_t *op) {
       s->p = q;
       s->size = op->size;
       s->align = 0;
+      if (s->zero_upto > keep) s->zero_upto = keep;  // what realloc adds holds anything
       check_new(s, 0);
-      verify(&old, keep);
+      verify_zeros(&old, keep, 1);
       fill(s);
       break;
     }

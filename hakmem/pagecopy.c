@@ -17,6 +17,7 @@
 
 #include "hakmem/internal.h"
 #include "hakmem/os.h"
+#include "hakmem/track.h"
 
 static int absent_at(const uint64_t *absent, size_t i) { return (int)((absent[i / 64] >> (i % 64)) & 1); }
 
@@ -34,8 +35,16 @@ static void zero_range(uint8_t *dst, size_t len) {
   if (hak_os_decommit(a, (size_t)(b - a)) != 0) memset(a, 0, (size_t)(b - a));
 }
 
+// A run of src's pages [run, upto) was skipped: dst's counterpart reads zero (unless known
+// zero already) and, for the sanitizers, has src's state.
+static void skipped(const uint8_t *run, const uint8_t *upto, ptrdiff_t to_dst, int dst_zero) {
+  size_t len = (size_t)(upto - run);
+  if (!dst_zero) zero_range((uint8_t *)run + to_dst, len);
+  HAK_TRACK_COPY_SKIPPED((uint8_t *)run + to_dst, run, len);
+}
+
 void hak_pagecopy(void *dst, const void *src, size_t n, int dst_zero) {
-  if (n < HAK_PAGECOPY_MIN) {
+  if (n < HAK_PAGECOPY_MIN || !HAK_TRACK_PAGECOPY_SKIPS) {
     memcpy(dst, src, n);
     return;
   }
@@ -63,20 +72,20 @@ void hak_pagecopy(void *dst, const void *src, size_t n, int dst_zero) {
             run = pg;
           }
         } else if (run) {
-          if (!dst_zero) zero_range((uint8_t *)run + to_dst, (size_t)(pg - run));
+          skipped(run, pg, to_dst, dst_zero);
           run = NULL;
           copied = pg;
         }
       }
     } else if (run) {  // the kernel cannot say: the rest of the chunk is copied
-      if (!dst_zero) zero_range((uint8_t *)run + to_dst, (size_t)(at - run));
+      skipped(run, at, to_dst, dst_zero);
       run = NULL;
       copied = at;
     }
     at += k * HAK_OS_PAGE;
   }
   if (run) {
-    if (!dst_zero) zero_range((uint8_t *)run + to_dst, (size_t)(at - run));
+    skipped(run, at, to_dst, dst_zero);
     copied = at;
   }
   memcpy((uint8_t *)copied + to_dst, copied, (size_t)(end - copied));

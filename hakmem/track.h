@@ -85,6 +85,21 @@ HAK_INLINE void hak_aux32_set(void *b, uint32_t v) { ((uint32_t *)b)[2] = v; }
 #define HAK_TRACK_MAPPED(p, n) ((void)0)
 #endif
 
+// realloc's copy skips the pages a block never wrote (pagecopy.c). Under MSan the skipped
+// bytes of the new block take the old block's shadow (a calloc block's zeros stay
+// initialised, a malloc block's unwritten bytes stay uninitialised). Valgrind's memcheck
+// keeps its own record of every byte, so its build copies every byte.
+#if HAKMEM_VALGRIND
+#define HAK_TRACK_PAGECOPY_SKIPS 0
+#else
+#define HAK_TRACK_PAGECOPY_SKIPS 1
+#endif
+#if defined(HAK_MSAN)
+#define HAK_TRACK_COPY_SKIPPED(dst, src, n) __msan_copy_shadow((dst), (src), (n))
+#else
+#define HAK_TRACK_COPY_SKIPPED(dst, src, n) ((void)0)
+#endif
+
 // Validation reads of bytes that may belong to a user's block (an interior or foreign
 // pointer's "header"): under MSan they must not count as uses of uninitialised memory, and
 // under ASan a wild pointer into a free (poisoned) block must get HAKMEM's own report, not
