@@ -28,6 +28,7 @@ import argparse
 import csv
 import datetime
 import itertools
+import math
 import os
 import random
 import re
@@ -51,6 +52,7 @@ FLAG_GLIBC = 1.5
 FLAG_PEER = 2.0
 FLOOR = {"secs": 0.010, "rss_kb": 2048, "faults": 500}
 METRICS = ["secs", "rss_kb", "faults"]
+NOT_PEERS = ("hakmem", "glibc", "baseline")  # --baseline: another HAKMEM build, never a peer
 
 
 def grid(name):
@@ -114,14 +116,15 @@ def cell_name(cell):
     return "/".join(str(v) for v in cell)
 
 
-def ratios(med, names):
-    """HAKMEM's ratio to glibc and to the best peer per metric, and the cell's flags."""
+def ratios(med, names, who="hakmem"):
+    """HAKMEM's (or the baseline build's) ratio to glibc and to the best peer per metric, and
+    the cell's flags."""
     out = {}
     flags = []
-    h = med.get("hakmem")
+    h = med.get(who)
     if not h:
         return out, flags
-    peers = [n for n in names if n not in ("hakmem", "glibc") and n in med]
+    peers = [n for n in names if n not in NOT_PEERS and n in med]
     for m in METRICS:
         g = med.get("glibc", {}).get(m)
         best = min((med[p][m] for p in peers), default=None)
@@ -189,6 +192,9 @@ def main():
     ap.add_argument("--hakmem", required=True, help="libhakmem.so")
     ap.add_argument("--peer", action="append", default=[], help="NAME=/path/lib.so (repeatable)")
     ap.add_argument("--no-debian-peers", action="store_true", help="only glibc, HAKMEM and --peer")
+    ap.add_argument("--baseline", default="", help="another HAKMEM build (libhakmem.so) run in the same "
+                    "interleaving: the report adds HAKMEM's ratio to it per size and realloc pattern, and the "
+                    "cells each would have flagged (A/B of a change)")
     ap.add_argument("--grid", default="default", choices=["default", "smoke"])
     ap.add_argument("--smoke", action="store_true", help="--grid smoke --runs 1 --scale 0.05")
     ap.add_argument("--cell", default="", help="replay one cell: SIZE/LIFETIME/TOPOLOGY/REALLOC/TOUCH/WS")
@@ -215,6 +221,10 @@ def main():
         if not p or not os.path.exists(p):
             sys.exit("sweep: --peer %s: no such library" % spec)
         libs[n] = os.path.abspath(p)
+    if a.baseline:
+        if not os.path.exists(a.baseline):
+            sys.exit("sweep: --baseline %s: no such library" % a.baseline)
+        libs["baseline"] = os.path.abspath(a.baseline)
     if a.cell:
         parts = a.cell.split("/")
         if len(parts) != 6:
@@ -245,11 +255,11 @@ def main():
             if err:
                 bad.append("%s under %s: %s" % (cell_name(c), n, err))
                 continue
-            if n == "hakmem" and (r["allocator"] != "hakmem" or r["served"] <= 0):
-                bad.append("%s: INVALID, HAKMEM did not serve it (allocator=%s served=%d)" % (cell_name(c), r["allocator"],
-                                                                                            r["served"]))
+            if n in ("hakmem", "baseline") and (r["allocator"] != "hakmem" or r["served"] <= 0):
+                bad.append("%s: INVALID, HAKMEM did not serve it (%s: allocator=%s served=%d)" % (
+                    cell_name(c), n, r["allocator"], r["served"]))
                 continue
-            if n != "hakmem" and r["allocator"] == "hakmem":
+            if n not in ("hakmem", "baseline") and r["allocator"] == "hakmem":
                 bad.append("%s: INVALID, %s run was served by HAKMEM" % (cell_name(c), n))
                 continue
             results[c][n].append(r)
@@ -279,7 +289,7 @@ def main():
              "flt/glibc | flags |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         h, g = r["med"].get("hakmem"), r["med"].get("glibc")
-        peers = {n: v for n, v in r["med"].items() if n not in ("hakmem", "glibc")}
+        peers = {n: v for n, v in r["med"].items() if n not in NOT_PEERS}
         bp = ", ".join("%s %s" % (min(peers, key=lambda n, m=m: peers[n][m]), fmt(min(v[m] for v in peers.values())))
                        for m in METRICS) if peers else "-"
 
@@ -292,6 +302,10 @@ def main():
             "; ".join(r["flags"]) or ""))
     flagged = [r for r in rows if r["flags"]]
     lines += ["", "Flagged: %d of %d cells." % (len(flagged), len(rows))]
+    if a.baseline:
+        ab = baseline_report(rows, names)
+        lines += ["", "## HAKMEM against the baseline (%s)" % libs["baseline"], ""] + ab
+        print("\n".join(ab))
     if bad:
         lines += ["", "Failed or invalid runs:"] + ["- " + b for b in bad]
     with open(os.path.join(out, "results.md"), "w") as f:
@@ -325,6 +339,31 @@ def main():
         sys.exit(1)
     if a.fail_on_flag and flagged:
         sys.exit(3)
+
+
+def baseline_report(rows, names):
+    """HAKMEM over the baseline build, geomean per size x realloc group and overall (each
+    metric plus its noise floor, so near-empty cells do not swing it), and how many cells
+    each of the two would have flagged."""
+    groups = {}
+    flagged_base = 0
+    for r in rows:
+        h, b = r["med"].get("hakmem"), r["med"].get("baseline")
+        if not h or not b:
+            continue
+        flagged_base += bool(ratios(r["med"], names, "baseline")[1])
+        for key in ("%s/%s" % (r["cell"][0], r["cell"][3]), "all"):
+            g = groups.setdefault(key, {m: [] for m in METRICS})
+            for m in METRICS:
+                g[m].append(math.log((h[m] + FLOOR[m]) / (b[m] + FLOOR[m])))
+    out = ["| group | cells | time | peak RSS | faults |", "|---|---|---|---|---|"]
+    for key in sorted(groups, key=lambda k: (k == "all", k)):
+        g = groups[key]
+        out.append("| %s | %d | %s |" % (key, len(g["secs"]), " | ".join(
+            "%.3fx" % math.exp(sum(g[m]) / len(g[m])) for m in METRICS)))
+    out += ["", "Flagged: HAKMEM %d, baseline %d (of %d cells)." % (sum(1 for r in rows if r["flags"]), flagged_base,
+                                                                   len(rows))]
+    return out
 
 
 def fmt(v):
