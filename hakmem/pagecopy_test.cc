@@ -124,11 +124,13 @@ TEST(PageCopy, SmallCopiesAreWhole) {
   munmap(dst, 40 * kPage);
 }
 
-// The whole path: a page-heap block written on a few pages, grown by realloc past a
+// The whole path: a page-heap calloc block written on a few pages, grown by realloc past a
 // neighbour that keeps it from growing in place, moves without its other pages.
 TEST(PageCopy, ReallocMovesOnlyWhatWasWritten) {
   const size_t n = 1 << 20;
-  uint8_t *p = (uint8_t *)hak_malloc(n);
+  // calloc: the bytes never written are zeros the program may read (and, under MSan,
+  // initialised ones), so the moved block must hold them too.
+  uint8_t *p = (uint8_t *)hak_calloc(1, n);
   ASSERT_NE(p, nullptr);
   std::vector<void *> after;
   for (int i = 0; i < 64; i++) after.push_back(hak_malloc(n));  // the neighbours
