@@ -8,6 +8,7 @@
 #include "hakmem/hakmem.h"
 #include "hakmem/init.h"
 #include "hakmem/large/large.h"
+#include "hakmem/mid/depot.h"
 #include "hakmem/os.h"
 #include "hakmem/pool/pool.h"
 #include "hakmem/timing.h"
@@ -87,6 +88,9 @@ static void fork_child(void) {
   large_fork_child();
   pool_fork_child();
   tiny_fork_child();
+  // Only here, where the other threads are gone: a put or get of the forking thread itself
+  // that a signal handler interrupted finishes in the child after the handler returns.
+  mid_depot_fork_child();
   hak_decay_unlock();
 }
 

@@ -39,6 +39,9 @@ uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head);
 size_t mid_depot_decay(uint64_t now_ms, uint64_t age_ms);
 void mid_depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg), void *arg);
 
+// Fork child (lifecycle.c, single-threaded): the counters become what the slots hold.
+void mid_depot_fork_child(void);
+
 typedef struct {
   uint64_t blocks, bytes;        // held now
   uint64_t puts, gets, refused;  // events
