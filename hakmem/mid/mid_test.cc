@@ -227,32 +227,43 @@ TEST(Depot, OffMeansSlabsOnly) {
   EXPECT_EQ(hak_check_integrity(), 0u);
 }
 
+// Cells stand in for blocks in the depot tests: the depot only writes a bundle's links and
+// length. One step of a worker: on odd rounds put the last k cells it holds as one bundle,
+// else take a bundle; returns the taken bundle's length as counted along its links, or -1.
+struct alignas(16) DepotCell {
+  void *w[2];
+};
+long DepotStep(std::vector<void *> &mine, unsigned c, unsigned id, unsigned r, unsigned k, uint32_t *said) {
+  if (mine.size() >= k && (r & 1)) {
+    for (unsigned i = 0; i + 1 < k; i++) ((DepotCell *)mine[mine.size() - 1 - i])->w[0] = mine[mine.size() - 2 - i];
+    ((DepotCell *)mine[mine.size() - k])->w[0] = nullptr;
+    if (mid_depot_put(c, mine.back(), k, id)) mine.resize(mine.size() - k);
+    return -1;
+  }
+  void *h;
+  uint32_t n = mid_depot_get(c, id, &h);
+  long got = 0;
+  for (void *p = h; n && p; p = ((DepotCell *)p)->w[0]) mine.push_back(p), got++;
+  *said = n;
+  return got;
+}
+
 // The depot itself under contention (the TSan gate runs this): cells stand in for blocks,
 // since the depot only writes a bundle's links and length. Every cell must come out exactly
 // once however puts and gets interleave.
 TEST(Depot, ConcurrentPutsAndGetsLoseNothing) {
   hak_trim(0);
   const unsigned kThreads = 4, kCells = 512, kRounds = 2000, c = TINY_MID_FIRST + 3;
-  struct alignas(16) Cell {
-    void *w[2];
-  };
+  using Cell = DepotCell;
   std::vector<std::vector<Cell>> cells(kThreads, std::vector<Cell>(kCells));
   std::vector<std::vector<uint32_t>> seen(kThreads);
   auto worker = [&](unsigned id) {
     std::vector<void *> mine;
     for (auto &cell : cells[id]) mine.push_back(&cell);
-    for (unsigned r = 0; r < kRounds; r++) {
-      if (mine.size() >= 8 && (r & 1)) {  // put a bundle of 8
-        for (int i = 0; i < 7; i++) ((Cell *)mine[mine.size() - 1 - i])->w[0] = mine[mine.size() - 2 - i];
-        ((Cell *)mine[mine.size() - 8])->w[0] = nullptr;
-        if (mid_depot_put(c, mine.back(), 8, id)) mine.resize(mine.size() - 8);
-      } else {
-        void *h;
-        uint32_t n = mid_depot_get(c, id, &h);
-        uint32_t k = 0;
-        for (void *p = h; n && p; p = ((Cell *)p)->w[0]) mine.push_back(p), k++;
-        EXPECT_EQ(k, n);
-      }
+    for (unsigned r = 0; r < kRounds; r++) {  // bundles of 8
+      uint32_t said = 0;
+      long got = DepotStep(mine, c, id, r, 8, &said);
+      if (got >= 0) EXPECT_EQ((uint32_t)got, said);
     }
     seen[id].assign(1, (uint32_t)mine.size());
     for (void *p : mine) ((Cell *)p)->w[1] = (void *)(uintptr_t)0x5eed;  // mark as held
@@ -285,25 +296,14 @@ TEST(Depot, ConcurrentPutsAndGetsLoseNothing) {
 TEST(Depot, AForkChildsCountersMatchItsSlots) {
   hak_trim(0);
   const unsigned kThreads = 2, kCells = 256, kForks = 400, c = TINY_MID_FIRST + 5;
-  struct alignas(16) Cell {
-    void *w[2];
-  };
+  using Cell = DepotCell;
   std::vector<std::vector<Cell>> cells(kThreads, std::vector<Cell>(kCells));
   std::atomic<bool> stop{false};
   auto worker = [&](unsigned id) {
     std::vector<void *> mine;
     for (auto &cell : cells[id]) mine.push_back(&cell);
-    for (unsigned r = 0; !stop.load(std::memory_order_relaxed); r++) {
-      if (mine.size() >= 4 && (r & 1)) {
-        for (int i = 0; i < 3; i++) ((Cell *)mine[mine.size() - 1 - i])->w[0] = mine[mine.size() - 2 - i];
-        ((Cell *)mine[mine.size() - 4])->w[0] = nullptr;
-        if (mid_depot_put(c, mine.back(), 4, id)) mine.resize(mine.size() - 4);
-      } else {
-        void *h;
-        uint32_t n = mid_depot_get(c, id, &h);
-        for (void *p = h; n && p; p = ((Cell *)p)->w[0]) mine.push_back(p);
-      }
-    }
+    uint32_t said;
+    for (unsigned r = 0; !stop.load(std::memory_order_relaxed); r++) DepotStep(mine, c, id, r, 4, &said);
   };
   std::vector<std::thread> ts;
   for (unsigned i = 0; i < kThreads; i++) ts.emplace_back(worker, i);
