@@ -96,19 +96,18 @@ void mid_depot_foreach(void (*fn)(unsigned c, void *head, uint32_t n, void *arg)
 // slot left them counted, a get that emptied a slot left its bundle counted. The child
 // (single-threaded) counts what its slots hold. The bundles those threads held are theirs,
 // and stay out of their slabs like the rest of the vanished threads' caches.
+static void count_bundle(unsigned c, void *head, uint32_t n, void *arg) {
+  (void)head;
+  uint64_t *sum = arg;  // blocks, bytes
+  sum[0] += n;
+  sum[1] += (uint64_t)n * tiny_class_stride[c];
+}
+
 void mid_depot_fork_child(void) {
-  uint64_t blocks = 0, bytes = 0;
-  for (unsigned c = TINY_MID_FIRST; c < TINY_NCLASS; c++)
-    for (unsigned s = 0; s < MID_DEPOT_NSHARDS; s++)
-      for (unsigned i = 0; i < MID_DEPOT_SLOTS; i++) {
-        void *h = atomic_load_explicit(&depot[c][s].slot[i], RELAXED);
-        if (!h) continue;
-        uint64_t n = (uint64_t)hak_aux_get(h);
-        blocks += n;
-        bytes += n * tiny_class_stride[c];
-      }
-  atomic_store_explicit(&depot_blocks, blocks, RELAXED);
-  atomic_store_explicit(&depot_bytes, bytes, RELAXED);
+  uint64_t sum[2] = {0, 0};
+  mid_depot_foreach(count_bundle, sum);
+  atomic_store_explicit(&depot_blocks, sum[0], RELAXED);
+  atomic_store_explicit(&depot_bytes, sum[1], RELAXED);
 }
 
 void mid_depot_stats_get(mid_depot_stats_t *out) {
