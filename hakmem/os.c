@@ -238,8 +238,14 @@ int hak_os_decommit(void *p, size_t size) {
 
 void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
 
-// mincore in chunks of 4096 pages (a 4 KiB vector on the stack), through syscall(): no new
-// libc import. The vector starts zeroed: MSan does not see the kernel's writes.
+// mincore of `pages` pages through syscall() (no new libc import); the callers ask the fault
+// hook once per call of theirs. The vector starts zeroed: MSan does not see the kernel's writes.
+static int os_mincore(const void *p, size_t pages, unsigned char *vec) {
+  __builtin_memset(vec, 0, pages);
+  return syscall(SYS_mincore, p, pages * HAK_OS_PAGE, vec) == 0 ? 0 : -1;
+}
+
+// mincore in chunks of 4096 pages (a 4 KiB vector on the stack).
 long hak_os_resident_pages(void *p, size_t size) {
   unsigned char vec[4096];
   long resident = 0;
@@ -248,8 +254,7 @@ long hak_os_resident_pages(void *p, size_t size) {
   while (at < end) {
     size_t chunk = (size_t)(end - at) < sizeof vec * HAK_OS_PAGE ? (size_t)(end - at) : sizeof vec * HAK_OS_PAGE;
     size_t pages = (chunk + HAK_OS_PAGE - 1) / HAK_OS_PAGE;
-    __builtin_memset(vec, 0, pages);
-    if (syscall(SYS_mincore, at, chunk, vec) != 0) return -1;
+    if (os_mincore(at, pages, vec) != 0) return -1;
     for (size_t i = 0; i < pages; i++) resident += vec[i] & 1;
     at += chunk;
   }
@@ -260,15 +265,13 @@ long hak_os_resident_pages(void *p, size_t size) {
 // /proc/self/pagemap say which of those are swapped out (bit 62) rather than never written.
 // The file is opened for each call: a descriptor kept open would, after fork, read the
 // parent's page tables, and a program that closes every descriptor could reuse its number
-// for a file of its own. Both buffers start zeroed: MSan does not see the kernel's writes.
+// for a file of its own. The entries start zeroed: MSan does not see the kernel's writes.
 int hak_os_pages_absent(const void *p, size_t pages, uint64_t *absent) {
   unsigned char vec[HAK_OS_ABSENT_MAX];
   uint64_t ent[HAK_OS_ABSENT_MAX];
   if (pages > HAK_OS_ABSENT_MAX || ((uintptr_t)p & (HAK_OS_PAGE - 1))) return -1;
   for (size_t w = 0; w < (pages + 63) / 64; w++) absent[w] = 0;
-  if (os_fail(OS_F_MINCORE)) return -1;
-  __builtin_memset(vec, 0, pages);
-  if (syscall(SYS_mincore, p, pages * HAK_OS_PAGE, vec) != 0) return -1;
+  if (os_fail(OS_F_MINCORE) || os_mincore(p, pages, vec) != 0) return -1;
   size_t out = 0;
   for (size_t i = 0; i < pages; i++) out += !(vec[i] & 1);
   if (!out) return 0;
