@@ -9,10 +9,13 @@
 // overflow into a free neighbour that puts an address there (aligned: what an attacker
 // writes) decodes misaligned and is reported (hak_link_corrupt: one line, abort) before
 // anything follows it; garbage fails the test 15 times in 16, and the one that passes is
-// not an address the attacker chose. Not stopped: a program that can also read a freed
-// block (one link and the address it points to give the key away), and writes that leave
-// the link alone (the header byte and the rest of the block: the free path's header test
-// and the integrity checker see those).
+// not an address the attacker chose. The slab engine's pops also check that the block they
+// hand out still carries its class's "free" header byte (tiny/heap.h tiny_hdr_is_free),
+// which catches an overwritten header, most garbage that decodes aligned and a link forged
+// with a leaked key to memory whose preceding byte the attacker does not control. Not
+// stopped: a program that can also read a freed block (one link and the address it points
+// to give the key away) and control the byte before its target, and writes into the rest
+// of a free block.
 #ifndef HAKMEM_FREELINK_H
 #define HAKMEM_FREELINK_H
 

@@ -37,13 +37,9 @@ HAK_INLINE void front_free(void *p) {
     const ss_unit_t *e = ss_unit_of(ss_of(p), p);
     uint8_t h = hak_peek8((uint8_t *)p - 1);
     if (HAK_LIKELY(ss_unit_is_slot(e, p) && h == e->hdr)) {
-      uint8_t freed = (uint8_t)(h | (TINY_HDR_FREE ^ TINY_HDR_ALLOC));  // TINY_HDR_FREE_OF(c)
-      // Hides that freed's class bits are h's: else the compiler keeps h alive for the slow
-      // path's class and spends a register copy on every free.
-      __asm__("" : "+r"(freed));
       // The bin's offset, so no class arithmetic on this path (a ring class's is the gate,
       // which sends it to tiny_free_slow and the ring).
-      tiny_free_to(p, freed, (tiny_bin_t *)((char *)tiny_me + e->bin));
+      tiny_free_to(p, h, (tiny_bin_t *)((char *)tiny_me + e->bin));
       return;
     }
   }

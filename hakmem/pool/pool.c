@@ -15,6 +15,7 @@
 #include "hakmem/track.h"
 
 #include "hakmem/os.h"
+#include "hakmem/registry.h"
 
 // A thread's cache record. Records belong to the allocator, not to the thread: TLS holds
 // only a pointer, so a thread that exits without its key destructor (it first allocated
@@ -152,9 +153,23 @@ static void tc_push(pool_tls_t *t, ph_desc_t *d, unsigned c) {
   ctr_add(&t->cached, 1);
 }
 
+// A block about to leave a thread cache that is none: one line, abort.
+HAK_COLD __attribute__((noreturn)) static void tc_corrupt(const void *p, unsigned kind) {
+  hak_log("free list corrupted: the free block at %p about to be handed out is no cached page-heap block (%s): "
+          "a write after free, an overflow into a free neighbour, or a forged link",
+          p, kind != HAK_KIND_POOL ? "not in a page-heap arena" : (uintptr_t)p & (PH_PAGE - 1) ? "not at a page start" : "its page is not cached");
+  hak_os_abort();
+}
+
 static ph_desc_t *tc_pop(pool_tls_t *t, unsigned c) {
   void *p = t->bin[c].head;
   if (!p) return NULL;
+  // The link that led here decoded aligned (freelink.h); the block must also be what the
+  // cache holds: the first page of a page-heap block in state "cached". A link forged by an
+  // attacker who learned the key, or garbage that decoded aligned, stops here.
+  unsigned kind = hak_reg_kind(p);
+  if (HAK_UNLIKELY(kind != HAK_KIND_POOL || ((uintptr_t)p & (PH_PAGE - 1)) || ph_state(ph_desc_of(p)) != PH_CACHED))
+    tc_corrupt(p, kind);
   t->bin[c].head = hak_next_get(p);
   t->bin[c].count--;
   ph_desc_t *d = ph_desc_of(p);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hakmem/config.h"
+#include "hakmem/freelink.h"
 #include "hakmem/hakmem.h"
 #include "hakmem/test_util.h"
 #include "hakmem/os.h"
@@ -243,6 +244,33 @@ TEST(Pool, DoubleAndInteriorFreesAreReported) {
     EXPECT_EQ(hak_check_integrity(), 0u);
   });
   hak_set_abort_hook(old);
+}
+
+// The page heap's thread cache links its blocks through their first 8 bytes (encoded,
+// freelink.h). An attacker who learned the key forges a link to memory of their own, with a
+// well-formed link of its own: the pop must see that it is no cached page-heap block.
+alignas(4096) unsigned char g_forged_page[4096];
+
+void ForgedPoolLink(size_t n) {
+  void *keep = hak_malloc(n);  // the class is in use
+  uint8_t *p = (uint8_t *)hak_malloc(n);
+  hak_free(p);  // parked in the thread cache
+  uintptr_t end = hak_link_encode(nullptr), raw = hak_link_encode(g_forged_page);
+  memcpy(g_forged_page, &end, sizeof end);
+  memcpy(p, &raw, sizeof raw);  // the write after free
+  void *a = hak_malloc(n), *b = hak_malloc(n);
+  if (a == (void *)g_forged_page || b == (void *)g_forged_page) fprintf(stderr, "malloc returned the forged page\n");
+  _exit(0);
+  (void)keep;
+}
+
+TEST(PoolDeathTest, AForgedCacheLinkIsReported) {
+  if (!kPlainBuild) GTEST_SKIP() << "a sanitizer reports the write after free itself";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  for (size_t n : {100000u, 300000u, 1u << 20})
+    EXPECT_DEATH(ForgedPoolLink(n), "hakmem: free list corrupted: the free block at 0x[0-9a-f]+ about to be handed out is no cached "
+                                   "page-heap block \\(not in a page-heap arena\\)")
+        << n;
 }
 
 TEST(Pool, TrimReleasesFreePagesAndEmptyArenas) {

@@ -57,7 +57,7 @@ static void check_slab(check_ctx_t *x, superslab_t *ss, tiny_slab_t *s) {
       FAIL(x, "integrity: SuperSlab %p slab %u: unit %u gives the first block at %#lx, slab says %#lx", (void *)ss, i,
            u, (unsigned long)ss->unit[u].start, (unsigned long)(s->begin + SS_BLOCK_LEAD));
     if (ss->unit[u].cap != (s->cls == SS_CLASS_NONE ? 0u : s->capacity))
-      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u says capacity %u, slab says %u", (void *)ss, i, u, ss->unit[u].cap,
+      FAIL(x, "integrity: SuperSlab %p slab %u: unit %u says capacity %u, slab says %u", (void *)ss, i, u, (unsigned)ss->unit[u].cap,
            s->cls == SS_CLASS_NONE ? 0u : s->capacity);
   }
   if (s->cls != SS_CLASS_NONE && ss_kind_of_class(s->cls) != ss->kind)

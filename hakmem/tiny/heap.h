@@ -143,16 +143,46 @@ extern HAK_TLS tiny_tls_t *tiny_me;
 extern HAK_TLS uint8_t tiny_state;
 extern tiny_tls_t tiny_none;
 
-// p, a free block of class c leaving a cache, becomes the user's: header and sanitizer state.
+// A block's header byte goes from "free" to "allocated" of the same class and back by one
+// bit (TINY_HDR_FREE ^ TINY_HDR_ALLOC), flipped in memory. In the plain build the flip is one
+// read-modify-write instruction: the fast paths have just compared the byte, and in C the
+// compiler would rebuild it from that register (two instructions). Sanitizer and valgrind
+// builds keep the C store, which their instrumentation sees.
+#define TINY_HDR_STATE_BIT (TINY_HDR_FREE ^ TINY_HDR_ALLOC)
+_Static_assert((TINY_HDR_FREE & ~TINY_HDR_STATE_BIT) == TINY_HDR_ALLOC, "free = allocated + one bit");
+#if defined(__x86_64__) && !defined(HAK_ASAN) && !defined(HAK_TSAN) && !defined(HAK_MSAN) && !HAKMEM_VALGRIND
+HAK_INLINE void tiny_hdr_take(void *p) { __asm__("andb %1, %0" : "+m"(((uint8_t *)p)[-1]) : "i"(~TINY_HDR_STATE_BIT & 0xff)); }
+HAK_INLINE void tiny_hdr_give(void *p) { __asm__("orb %1, %0" : "+m"(((uint8_t *)p)[-1]) : "i"(TINY_HDR_STATE_BIT)); }
+#else
+HAK_INLINE void tiny_hdr_take(void *p) { ((uint8_t *)p)[-1] &= (uint8_t)~TINY_HDR_STATE_BIT; }
+HAK_INLINE void tiny_hdr_give(void *p) { ((uint8_t *)p)[-1] |= (uint8_t)TINY_HDR_STATE_BIT; }
+#endif
+
+// A block about to be handed out from a cache whose header byte is not fh, its class's
+// "free": one line naming the block, its header and the expected one, then abort
+// (validate.c). Declared as returning so that the malloc fast path ends in a tail call.
+HAK_COLD void *tiny_hdr_corrupt_jump(const void *block, uint8_t fh);
+
+// Whether p's header byte still says "free" of class c: every block in a cache, a slab's
+// free list, a remote queue or a depot bundle does (the integrity checker walks them).
+HAK_INLINE int tiny_hdr_is_free(const void *p, unsigned c) { return hak_peek8((const uint8_t *)p - 1) == TINY_HDR_FREE_OF(c); }
+
+// p, a free block of class c leaving a cache, becomes the user's: header (checked: it must
+// still say "free" of class c) and sanitizer state.
 HAK_INLINE void *tiny_mark_alloc(void *p, unsigned c) {
-  ((uint8_t *)p)[-1] = TINY_HDR_ALLOC_OF(c);
+  if (HAK_UNLIKELY(!tiny_hdr_is_free(p, c))) return tiny_hdr_corrupt_jump(p, TINY_HDR_FREE_OF(c));
+  tiny_hdr_take(p);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
   return p;
 }
 
-// A thread-cache hit (list or ring) handed out: marked, and counted where counters exist.
+// A thread-cache hit (list or ring) handed out: checked and marked as tiny_mark_alloc (the
+// report a tail call, so the ring's inline pop keeps no register across it), and counted
+// where counters exist.
 HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
-  tiny_mark_alloc(p, c);
+  if (HAK_UNLIKELY(!tiny_hdr_is_free(p, c))) return tiny_hdr_corrupt_jump(p, TINY_HDR_FREE_OF(c));
+  tiny_hdr_take(p);
+  HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
   tiny_me->allocs[c]++;
 #endif

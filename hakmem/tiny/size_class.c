@@ -40,7 +40,7 @@ _Static_assert(TINY_NCLASS == 55 && TINY_SMALL_NCLASS == 38 && TINY_MID_FIRST ==
       R16(F(28)), R8(F(28)), R32(F(29)), R32(F(30)), R32(F(31)), /* 2560..4096 */        \
       R4(F(32)), R8(F(33)), R4(F(33)), /* 4160, 4352 */                                  \
       R32(F(34)), R16(F(34)), R64(F(35)), R64(F(36)), R64(F(37)) /* 5120..8192 */
-#define HDR_OF(c) TINY_HDR_ALLOC_OF(c)
+#define HDR_OF(c) TINY_HDR_FREE_OF(c)
 #define BIN_OF(c) TINY_BIN_OFFSET(c)
 tiny_lut_t tiny_lut = {{SMALL_ROWS(HDR_OF)}, {SMALL_ROWS(BIN_OF)}};
 _Static_assert(TINY_LUT_N == 512, "lut covers requests 0..8191");
@@ -76,7 +76,7 @@ int tiny_size_class_set_dyn1(size_t max_request) {
   // tiny_mid_lut (i >= TINY_MID_LUT_FIRST) requests up to 64 * i - 1.
   for (unsigned i = 0; i < TINY_LUT_N; i++) {
     unsigned c = best_class(16 * (i + 1), dyn);
-    tiny_lut.hdr[i] = TINY_HDR_ALLOC_OF(c);
+    tiny_lut.hdr[i] = TINY_HDR_FREE_OF(c);
     tiny_lut.bin[i] = (uint16_t)TINY_BIN_OFFSET(c);
   }
   for (unsigned i = TINY_MID_LUT_FIRST; i < sizeof tiny_mid_lut; i++) tiny_mid_lut[i] = best_class(64 * i, dyn);

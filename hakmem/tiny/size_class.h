@@ -55,8 +55,8 @@ _Static_assert(TINY_NCLASS <= 64, "class numbers fit the header's 6 bits");
 // Written only by tiny_size_class_set_dyn1, at initialisation.
 extern uint32_t tiny_class_stride[TINY_NCLASS];
 // Request n <= TINY_ENGINE_MAX -> entry n >> 4 (it serves 16 * i .. 16 * i + 15, so it needs
-// a stride >= 16 * (i + 1), the header byte included): the class's "allocated" header byte
-// (which holds the class) and the byte offset of its bin in the thread cache, so the malloc
+// a stride >= 16 * (i + 1), the header byte included): the class's "free" header byte
+// (which holds the class; the pop checks the block still carries it) and the byte offset of its bin in the thread cache, so the malloc
 // fast path does no class arithmetic. A bin is 1 << TINY_BIN_SHIFT bytes (heap.h checks).
 #if HAKMEM_LEARNER
 #define TINY_BIN_SHIFT 5

@@ -105,13 +105,13 @@ HAK_INLINE void *slab_run_tail(const tiny_slab_t *s, uint32_t w) { return s->beg
 typedef struct {
   uint64_t inv;
   uintptr_t start;  // address of the slab's first block
-  uint32_t cap;     // capacity of the slab (0: unassigned)
+  uint64_t cap;     // capacity of the slab (0: unassigned); 64 bits so the free fast path compares it in memory
   uint16_t bin;     // byte offset in tiny_tls_t of the bin a free of class cls goes to
   uint8_t rot;
   uint8_t cls;
   uint8_t hdr;      // TINY_HDR_ALLOC_OF(cls)
   uint8_t slab;     // slab index
-  uint8_t pad_[6];
+  uint8_t pad_[2];
 } ss_unit_t;
 _Static_assert(sizeof(ss_unit_t) == 32, "two units per cache line");
 

@@ -9,19 +9,25 @@
 #include "hakmem/tiny/size_class.h"
 #include "hakmem/track.h"
 
-// Pops the first block of bin b, whose class's "allocated" header byte is hdr.
-HAK_INLINE void *tiny_alloc_at(uint8_t hdr, tiny_bin_t *b) {
-  unsigned c = hdr & TINY_HDR_CLASS_MASK;
+// Pops the first block of bin b, whose class's "free" header byte is fh. The block must
+// still say so: a write after free or an overflow into a free neighbour that changed the
+// header, or a link that passed the alignment test and led somewhere that is no free block
+// of this class (one in 256 holds the right byte), is reported before the block is handed
+// out (tiny_hdr_corrupt_jump). Two instructions: the compare reads the header's memory and
+// the flip to "allocated" is one read-modify-write (tiny_hdr_take).
+HAK_INLINE void *tiny_alloc_at(uint8_t fh, tiny_bin_t *b) {
+  unsigned c = fh & TINY_HDR_CLASS_MASK;
   void *p = b->head;
   if (HAK_UNLIKELY(!p)) return tiny_alloc_slow(c);
   // hak_next_get, with the bad-link report as a tail call (freelink.h).
   void *next = hak_next_peek(p);
   if (HAK_UNLIKELY((uintptr_t)next & 15)) return hak_link_corrupt_jump(p, (uintptr_t)next);
+  if (HAK_UNLIKELY(hak_peek8((uint8_t *)p - 1) != fh)) return tiny_hdr_corrupt_jump(p, fh);
   b->head = next;
   b->room++;
   // No prefetch of next: the link check's two instructions took its place (it measured
   // within noise on every row of bench/compare, 5 runs each, 2026-12-05).
-  ((uint8_t *)p)[-1] = hdr;
+  tiny_hdr_take(p);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
   tiny_me->allocs[c]++;
@@ -32,15 +38,15 @@ HAK_INLINE void *tiny_alloc_at(uint8_t hdr, tiny_bin_t *b) {
   return p;
 }
 
-HAK_INLINE void *tiny_alloc(unsigned c) { return tiny_alloc_at(TINY_HDR_ALLOC_OF(c), &tiny_me->bin[c]); }
+HAK_INLINE void *tiny_alloc(unsigned c) { return tiny_alloc_at(TINY_HDR_FREE_OF(c), &tiny_me->bin[c]); }
 
-// p is a validated allocated block whose header still says "allocated"; freed is its class's
-// TINY_HDR_FREE_OF(c) (the fast path derives it from the header byte it already holds) and
-// b is the bin the free goes to in the calling thread's cache. The class is read back from
-// `freed` only where it is needed, off the path of a bin with room.
-HAK_INLINE void tiny_free_to(void *p, uint8_t freed, tiny_bin_t *b) {
-  unsigned c = freed & TINY_HDR_CLASS_MASK;
-  ((uint8_t *)p)[-1] = freed;
+// p is a validated allocated block whose header still says "allocated" of class c and b is
+// the bin the free goes to in the calling thread's cache. hdr carries c in its class bits
+// (the fast path passes the header byte it already holds); the class is read from it only
+// where it is needed, off the path of a bin with room. The header becomes "free" in place.
+HAK_INLINE void tiny_free_to(void *p, uint8_t hdr, tiny_bin_t *b) {
+  unsigned c = hdr & TINY_HDR_CLASS_MASK;
+  tiny_hdr_give(p);
   HAK_TRACK_FREE(p, tiny_usable(c));
   // room - 1 with the borrow as the "no room" test: one subtraction instead of a test and a
   // decrement. Only written back on the path with room (tiny_none's bins are shared).
@@ -74,7 +80,7 @@ HAK_INLINE void tiny_free_to(void *p, uint8_t freed, tiny_bin_t *b) {
 // Any validated allocated block of class c: a small class to its bin, a ring class through
 // the gate to tiny_free_slow and its ring (the route the inline free takes).
 HAK_INLINE void tiny_free(void *p, unsigned c) {
-  tiny_free_to(p, TINY_HDR_FREE_OF(c), c < TINY_RING_FIRST ? &tiny_me->bin[c] : &tiny_me->gate);
+  tiny_free_to(p, TINY_HDR_ALLOC_OF(c), c < TINY_RING_FIRST ? &tiny_me->bin[c] : &tiny_me->gate);
 }
 
 // Ring classes (c >= TINY_RING_FIRST): the ring first, then the list.
