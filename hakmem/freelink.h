@@ -34,6 +34,10 @@ HAK_COLD __attribute__((noreturn)) void hak_link_corrupt(const void *block, uint
 // The same, declared as returning so that a fast path can end in a tail call to it (a
 // noreturn call makes the caller set up a stack frame: two instructions per malloc).
 HAK_COLD void *hak_link_corrupt_jump(const void *block, uintptr_t decoded);
+// A block about to leave a free list whose header byte is not fh, its class's "free": one
+// line naming the block, its header and the expected one, then abort. Declared as returning
+// so that the slab engine's malloc fast path ends in a tail call to it.
+HAK_COLD void *hak_hdr_corrupt_jump(const void *block, uint8_t fh);
 
 HAK_INLINE void *hak_link_decode(const void *b, uintptr_t raw) {
   uintptr_t n = raw ^ hak_link_key;

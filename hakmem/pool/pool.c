@@ -154,7 +154,7 @@ static void tc_push(pool_tls_t *t, ph_desc_t *d, unsigned c) {
 }
 
 // A block about to leave a thread cache that is none: one line, abort.
-HAK_COLD __attribute__((noreturn)) static void tc_corrupt(const void *p, unsigned kind) {
+static HAK_COLD __attribute__((noreturn)) void tc_corrupt(const void *p, unsigned kind) {
   hak_log("free list corrupted: the free block at %p about to be handed out is no cached page-heap block (%s): "
           "a write after free, an overflow into a free neighbour, or a forged link",
           p, kind != HAK_KIND_POOL ? "not in a page-heap arena" : (uintptr_t)p & (PH_PAGE - 1) ? "not at a page start" : "its page is not cached");

@@ -159,9 +159,8 @@ HAK_INLINE void tiny_hdr_give(void *p) { ((uint8_t *)p)[-1] |= (uint8_t)TINY_HDR
 #endif
 
 // A block about to be handed out from a cache whose header byte is not fh, its class's
-// "free": one line naming the block, its header and the expected one, then abort
-// (validate.c). Declared as returning so that the malloc fast path ends in a tail call.
-HAK_COLD void *tiny_hdr_corrupt_jump(const void *block, uint8_t fh);
+// "free": hak_hdr_corrupt_jump (freelink.h) reports it and aborts.
+#define tiny_hdr_corrupt_jump(block, fh) hak_hdr_corrupt_jump((block), (fh))
 
 // Whether p's header byte still says "free" of class c: every block in a cache, a slab's
 // free list, a remote queue or a depot bundle does (the integrity checker walks them).

@@ -5,15 +5,6 @@
 #include "hakmem/tiny/validate.h"
 
 #include "hakmem/tiny/heap.h"
-#include "hakmem/log.h"
-#include "hakmem/os.h"
-
-void *tiny_hdr_corrupt_jump(const void *block, uint8_t fh) {
-  hak_log("free list corrupted: the free block at %p about to be handed out has header 0x%x, not 0x%x (free, class %u): "
-          "a write after free, an overflow into a free neighbour, or a forged link",
-          block, hak_peek8((const uint8_t *)block - 1), fh, fh & TINY_HDR_CLASS_MASK);
-  hak_os_abort();
-}
 
 int tiny_resolve(void *p, void **block, unsigned *cls, const char **why) {
 #if !HAKMEM_CHECKED
