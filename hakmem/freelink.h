@@ -10,7 +10,7 @@
 // writes) decodes misaligned and is reported (hak_link_corrupt: one line, abort) before
 // anything follows it; garbage fails the test 15 times in 16, and the one that passes is
 // not an address the attacker chose. The slab engine's pops also check that the block they
-// hand out still carries its class's "free" header byte (tiny/heap.h tiny_hdr_is_free),
+// hand out still carries its class's "free" header byte (tiny/heap.h tiny_mark_alloc),
 // which catches an overwritten header, most garbage that decodes aligned and a link forged
 // with a leaked key to memory whose preceding byte the attacker does not control. Not
 // stopped: a program that can also read a freed block (one link and the address it points

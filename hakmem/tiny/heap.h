@@ -158,37 +158,32 @@ HAK_INLINE void tiny_hdr_take(void *p) { ((uint8_t *)p)[-1] &= (uint8_t)~TINY_HD
 HAK_INLINE void tiny_hdr_give(void *p) { ((uint8_t *)p)[-1] |= (uint8_t)TINY_HDR_STATE_BIT; }
 #endif
 
-// A block about to be handed out from a cache whose header byte is not fh, its class's
-// "free": hak_hdr_corrupt_jump (freelink.h) reports it and aborts.
-#define tiny_hdr_corrupt_jump(block, fh) hak_hdr_corrupt_jump((block), (fh))
-
-// Whether p's header byte still says "free" of class c: every block in a cache, a slab's
-// free list, a remote queue or a depot bundle does (the integrity checker walks them).
-HAK_INLINE int tiny_hdr_is_free(const void *p, unsigned c) { return hak_peek8((const uint8_t *)p - 1) == TINY_HDR_FREE_OF(c); }
+// Whether p's header byte is h. Every block in a cache, a slab's free list, a remote queue
+// or a depot bundle carries TINY_HDR_FREE_OF(its class) (the integrity checker walks them);
+// a block leaving one is checked against it and, if not, reported by hak_hdr_corrupt_jump
+// (freelink.h), a tail call.
+HAK_INLINE int tiny_hdr_is(const void *p, uint8_t h) { return hak_peek8((const uint8_t *)p - 1) == h; }
 
 // p, a free block of class c leaving a cache, becomes the user's: header (checked: it must
 // still say "free" of class c) and sanitizer state.
 HAK_INLINE void *tiny_mark_alloc(void *p, unsigned c) {
-  if (HAK_UNLIKELY(!tiny_hdr_is_free(p, c))) return tiny_hdr_corrupt_jump(p, TINY_HDR_FREE_OF(c));
+  if (HAK_UNLIKELY(!tiny_hdr_is(p, TINY_HDR_FREE_OF(c)))) return hak_hdr_corrupt_jump(p, TINY_HDR_FREE_OF(c));
   tiny_hdr_take(p);
   HAK_TRACK_ALLOC(p, tiny_usable(c));
   return p;
 }
 
-// A thread-cache hit (list or ring) handed out: checked and marked as tiny_mark_alloc (the
-// report a tail call, so the ring's inline pop keeps no register across it), and counted
-// where counters exist.
+// A thread-cache hit (list or ring) handed out: counted where counters exist, then checked
+// and marked (the mark last, so the report stays a tail call and the ring's inline pop
+// keeps no register across it).
 HAK_INLINE void *tiny_hand_out(void *p, unsigned c) {
-  if (HAK_UNLIKELY(!tiny_hdr_is_free(p, c))) return tiny_hdr_corrupt_jump(p, TINY_HDR_FREE_OF(c));
-  tiny_hdr_take(p);
-  HAK_TRACK_ALLOC(p, tiny_usable(c));
 #if HAKMEM_DEBUG_COUNTERS
   tiny_me->allocs[c]++;
 #endif
 #if HAKMEM_LEARNER
   tiny_me->bin[c].allocs++;
 #endif
-  return p;
+  return tiny_mark_alloc(p, c);
 }
 
 // Hands out the first block of a non-empty bin of class c (the slow path's twin of the pop

@@ -13,7 +13,7 @@
 // still say so: a write after free or an overflow into a free neighbour that changed the
 // header, or a link that passed the alignment test and led somewhere that is no free block
 // of this class (one in 256 holds the right byte), is reported before the block is handed
-// out (tiny_hdr_corrupt_jump). Two instructions: the compare reads the header's memory and
+// out (hak_hdr_corrupt_jump). Two instructions: the compare reads the header's memory and
 // the flip to "allocated" is one read-modify-write (tiny_hdr_take).
 HAK_INLINE void *tiny_alloc_at(uint8_t fh, tiny_bin_t *b) {
   unsigned c = fh & TINY_HDR_CLASS_MASK;
@@ -22,7 +22,7 @@ HAK_INLINE void *tiny_alloc_at(uint8_t fh, tiny_bin_t *b) {
   // hak_next_get, with the bad-link report as a tail call (freelink.h).
   void *next = hak_next_peek(p);
   if (HAK_UNLIKELY((uintptr_t)next & 15)) return hak_link_corrupt_jump(p, (uintptr_t)next);
-  if (HAK_UNLIKELY(hak_peek8((uint8_t *)p - 1) != fh)) return tiny_hdr_corrupt_jump(p, fh);
+  if (HAK_UNLIKELY(!tiny_hdr_is(p, fh))) return hak_hdr_corrupt_jump(p, fh);
   b->head = next;
   b->room++;
   // No prefetch of next: the link check's two instructions took its place (it measured
