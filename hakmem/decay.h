@@ -26,6 +26,13 @@ typedef struct {
   static const hak_decay_step_t hak_decay_step_##func                                                     \
       __attribute__((used, section("hak_decay_steps"), aligned(sizeof(void *)))) = {(func)}
 
+// Whether something stamped at stamp_ms has been idle for age_ms at now_ms. A pass reads its
+// clock once and then the stamps: one written in between (a thread used the memory just now)
+// is later than now_ms and means "not idle", not an unsigned wrap to 2^64 ms.
+static inline int hak_decay_idle(uint64_t now_ms, uint64_t stamp_ms, uint64_t age_ms) {
+  return now_ms >= stamp_ms && now_ms - stamp_ms >= age_ms;
+}
+
 // Called by a tier after it kept freed memory: starts the background thread if it is not
 // running (one relaxed load when it is). Call with no allocator lock held.
 void hak_decay_kick(void);

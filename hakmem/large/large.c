@@ -376,7 +376,7 @@ static void large_free_impl(large_hdr_t *h) {
 static size_t large_decay(uint64_t now_ms, uint64_t age_ms) {
   large_hdr_t *victims = NULL;
   pthread_mutex_lock(&large_lock);
-  while (lru_tail && now_ms - *(uint64_t *)user_of(lru_tail) >= age_ms) {
+  while (lru_tail && hak_decay_idle(now_ms, *(uint64_t *)user_of(lru_tail), age_ms)) {
     evict_oldest_locked(&victims);
   }
   size_t kept = (size_t)st.cached_bytes;

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include "hakmem/config.h"
+#include "hakmem/decay.h"
 #include "hakmem/os.h"
 #include "hakmem/tiny/engine.h"
 #include "hakmem/track.h"
@@ -51,7 +52,8 @@ int mid_depot_put(unsigned c, void *head, uint32_t n, uint32_t seq) {
   return 0;
 }
 
-uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head) {
+// Takes one bundle of class c without stamping the class (a decay pass's drain is no use).
+static uint32_t depot_take(unsigned c, uint32_t seq, void **head) {
   unsigned shard = seq % MID_DEPOT_NSHARDS;
   for (unsigned k = 0; k < MID_DEPOT_NSHARDS; k++) {
     depot_shard_t *sh = &depot[c][(shard + k) % MID_DEPOT_NSHARDS];
@@ -63,7 +65,6 @@ uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head) {
       atomic_fetch_sub_explicit(&depot_blocks, n, RELAXED);
       atomic_fetch_sub_explicit(&depot_bytes, (uint64_t)n * tiny_class_stride[c], RELAXED);
       atomic_fetch_add_explicit(&depot_gets, 1, RELAXED);
-      atomic_store_explicit(&depot_touched_ms[c], hak_os_now_ms(), RELAXED);
       *head = h;
       return n;
     }
@@ -71,13 +72,19 @@ uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head) {
   return 0;
 }
 
+uint32_t mid_depot_get(unsigned c, uint32_t seq, void **head) {
+  uint32_t n = depot_take(c, seq, head);
+  if (n) atomic_store_explicit(&depot_touched_ms[c], hak_os_now_ms(), RELAXED);
+  return n;
+}
+
 size_t mid_depot_decay(uint64_t now_ms, uint64_t age_ms) {
   for (unsigned c = TINY_MID_FIRST; c < TINY_NCLASS; c++) {
-    uint64_t touched = atomic_load_explicit(&depot_touched_ms[c], RELAXED);
-    if (now_ms - touched < age_ms) continue;
+    // A class stamped after this pass read its clock was used just now (hak_decay_idle).
+    if (!hak_decay_idle(now_ms, atomic_load_explicit(&depot_touched_ms[c], RELAXED), age_ms)) continue;
     void *h;
-    while (mid_depot_get(c, 0, &h)) tiny_free_chain_generic(h);
-    atomic_store_explicit(&depot_touched_ms[c], touched, RELAXED);  // draining is not a use
+    // depot_take leaves the stamp alone: a put racing with this drain keeps its own.
+    while (depot_take(c, 0, &h)) tiny_free_chain_generic(h);
   }
   return (size_t)atomic_load_explicit(&depot_bytes, RELAXED);
 }

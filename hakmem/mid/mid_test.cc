@@ -13,6 +13,7 @@
 #include "hakmem/decay.h"
 #include "hakmem/freelink.h"
 #include "hakmem/hakmem.h"
+#include "hakmem/os.h"
 #include "hakmem/test_util.h"
 #include "hakmem/mid/depot.h"
 #include "hakmem/tiny/heap.h"
@@ -381,6 +382,29 @@ TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
   hak_stats_t s = Stats();
   EXPECT_EQ(s.mid_depot_blocks, 0u) << "idle bundles went back to their slabs";
   EXPECT_EQ(s.mid_depot_bytes, 0u);
+  EXPECT_EQ(hak_check_integrity(), 0u);
+}
+
+// A decay pass reads its clock once, then looks at each class's stamp: a thread that puts or
+// takes a bundle in between stamps the class later than the pass's now. That class was just
+// used, not idle for 2^64 ms (the unsigned difference wrapped): its bundles stay. The CI's TSan
+// run of AForkChildsCountersMatchItsSlots aborted on this, a pass draining its fake cells.
+TEST(Depot, AStampLaterThanThePassesClockIsNoAge) {
+  hak_trim(0);
+  KnobScope decay(&hak_cfg.decay_ms, 600000);
+  std::vector<void *> blocks;
+  InThread([&] { blocks = AllocN(2000, 16000); });
+  InThread([&] {
+    for (void *p : blocks) hak_free(p);
+  });
+  uint64_t held = Stats().mid_depot_blocks;
+  ASSERT_GT(held, 0u);
+  mid_depot_decay(hak_os_now_ms() - 1000, 600000);  // a pass that read its clock 1 s ago
+  EXPECT_EQ(Stats().mid_depot_blocks, held) << "a class stamped after the pass's clock was drained as idle";
+  EXPECT_TRUE(hak_decay_idle(2000, 1000, 1000));
+  EXPECT_FALSE(hak_decay_idle(1999, 1000, 1000));
+  EXPECT_FALSE(hak_decay_idle(1000, 2000, 1)) << "a stamp after now is no age";
+  hak_trim(0);
   EXPECT_EQ(hak_check_integrity(), 0u);
 }
 

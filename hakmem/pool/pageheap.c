@@ -352,6 +352,15 @@ ph_desc_t *ph_alloc_aligned(unsigned *home, uint32_t pages, uint32_t align_pages
 }
 
 static void ph_free_list_impl(ph_desc_t *list);
+// A shard's clock only moves forward (shard lock held). Freers and decay passes read the time
+// before they take the lock, so a later holder may bring an earlier time; stepping back would
+// put the clock before spans stamped already, and their age (clock - epoch, unsigned) would
+// wrap to 49 days: released at once, when they were freed just now. The comparison is signed
+// (the 32-bit ms clock wraps); 0 is a clock never set.
+static void ph_clock_advance(ph_shard_t *sh, uint32_t now) {
+  if (sh->clock == 0 || (int32_t)(now - sh->clock) > 0) sh->clock = now;
+}
+
 void ph_free_list(ph_desc_t *list) {
   HAK_TIME_START(t0);
   ph_free_list_impl(list);
@@ -362,7 +371,7 @@ static void ph_free_list_impl(ph_desc_t *list) {
   while (list) {
     ph_shard_t *sh = ph_arena_of(list)->shard;
     pthread_mutex_lock(&sh->lock);
-    sh->clock = now;
+    ph_clock_advance(sh, now);
     // Every block of this shard in the list, under one lock acquisition.
     ph_desc_t **pp = &list;
     while (*pp) {
@@ -388,7 +397,7 @@ static size_t ph_decay(uint64_t now_ms, uint64_t age_ms) {
   for (unsigned i = 0; i < PH_NSHARDS; i++) {
     ph_shard_t *sh = &ph_shards[i];
     pthread_mutex_lock(&sh->lock);
-    sh->clock = (uint32_t)now_ms;
+    ph_clock_advance(sh, (uint32_t)now_ms);
     release_locked(sh, 0, (uint32_t)age_ms);
     pthread_mutex_unlock(&sh->lock);
   }

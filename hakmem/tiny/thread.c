@@ -350,7 +350,7 @@ static size_t tiny_decay(uint64_t now_ms, uint64_t age_ms) {
     heap_drain_inbox(h);  // what other threads freed into it is reusable at once
     // Its empty SuperSlabs and arena wait for the next thread for HAKMEM_DECAY_MS (a pass
     // in between would make threads that come and go fault their pages in again).
-    if (now_ms - h->abandoned_ms >= age_ms) {
+    if (hak_decay_idle(now_ms, h->abandoned_ms, age_ms)) {
       heap_release_idle(h);
       for (superslab_t *ss = h->owned; ss; ss = ss->onext) ss_decommit_free_slabs(ss);
     } else if (h->owned) {
