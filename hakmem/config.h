@@ -26,7 +26,7 @@ typedef struct hak_config {
   long large_min;        // HAKMEM_LARGE_MIN: smallest request served by a mapping of its own (large tier)
   long l25_tc_bytes;     // HAKMEM_L25_TC_BYTES: per-thread cache of 64 KiB–1 MiB blocks
   long l25_tc_spill;     // HAKMEM_L25_TC_SPILL: blocks returned to the page heap per spill
-  long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: transparent huge pages for page-heap arenas
+  long pool_hugepages;   // HAKMEM_POOL_HUGEPAGES: huge pages for page-heap arenas (0 never, 1 always, 2 learned)
   long large_hugepages;  // HAKMEM_LARGE_HUGEPAGES: madvise(MADV_HUGEPAGE) on large-tier mappings: 0 never, 1 always, 2 learned (large.c)
   long l25_run_factor;   // HAKMEM_L25_RUN_FACTOR: blocks carved per thread-cache miss
   // Mid classes (1–64 KiB blocks of the slab engine).

@@ -17,6 +17,7 @@
 #include "hakmem/large/large.h"
 #include "hakmem/large/large_testing.h"
 #include "hakmem/os.h"
+#include "hakmem/pool/pageheap.h"
 #include "hakmem/test_util.h"
 
 namespace {
@@ -204,39 +205,58 @@ TEST(Fault, WithoutTheDecayThreadFreeingThreadsRelease) {
   EXPECT_FALSE(hak_decay_running());
 }
 
-// The large tier learns huge pages from how resident freed blocks are (mincore). A refused
-// mincore counts nothing: it neither turns the switch on nor breaks a run of dense blocks,
-// and the frees themselves go on.
+// Frees blocks of `size`, each written whole: n with mincore always refused, then n with
+// every other call refused. A tier that learns huge pages from how resident freed blocks are
+// (mincore) must count nothing in the first run and still see the dense run in the second
+// (a refusal neither turns the switch `on` on nor breaks a run). Returns 0, or the failing
+// step (for a child's exit status; the messages below).
+int LearnUnderRefusedMincore(size_t size, int n, int (*on)(void)) {
+  auto dense_free = [&] {
+    uint8_t *p = (uint8_t *)hak_malloc(size);
+    if (!p) return false;
+    memset(p, 1, size);
+    hak_free(p);
+    return true;
+  };
+  {
+    Faults all("mincore:1/1");
+    for (int i = 0; i < n; i++)
+      if (!dense_free()) return 2;
+    if (on()) return 3;  // nothing was counted
+    if (hak_os_faults_injected() == 0) return 4;
+  }
+  {
+    Faults half("mincore:1/2");  // refused, counted, refused, counted ...
+    for (int i = 0; i < n; i++)
+      if (!dense_free()) return 2;
+    if (!on()) return 5;
+  }
+  return hak_check_integrity() == 0 ? 0 : 6;
+}
+const char *kLearnSteps = "2: no memory, 3: learned from refused calls, 4: nothing refused, 5: refusals broke the run, 6: integrity";
+
+// The large tier: two dense blocks in a row turn huge pages on (4 frees at 1/2).
 TEST(Fault, RefusedMincoreLearnsNothing) {
   if (hak_os_fault_set("") != 0) GTEST_SKIP() << "no fault injection in this build (--config=fault)";
   int status = hak_test::InChild([] {
     KnobScope mode(&hak_cfg.large_hugepages, 2);
-    const size_t size = (size_t)hak_cfg.large_min + 8 * kMiB;
     hak_trim(0);
     large_hugepages_relearn();
-    auto dense_free = [&] {
-      uint8_t *p = (uint8_t *)hak_malloc(size);
-      if (!p) return false;
-      memset(p, 1, size);
-      hak_free(p);
-      return true;
-    };
-    {
-      Faults all("mincore:1/1");
-      for (int i = 0; i < 4; i++)
-        if (!dense_free()) return 2;
-      if (large_hugepages_on()) return 3;  // nothing was counted
-      if (hak_os_faults_injected() == 0) return 4;
-    }
-    {
-      Faults half("mincore:1/2");  // refused, counted, refused, counted: two dense in a row
-      for (int i = 0; i < 4; i++)
-        if (!dense_free()) return 2;
-      if (!large_hugepages_on()) return 5;
-    }
-    return hak_check_integrity() == 0 ? 0 : 6;
+    return LearnUnderRefusedMincore((size_t)hak_cfg.large_min + 8 * kMiB, 4, large_hugepages_on);
   });
-  EXPECT_EQ(status, 0) << "2: no memory, 3: learned from refused calls, 4: nothing refused, 5: refusals broke the run, 6: integrity";
+  EXPECT_EQ(status, 0) << kLearnSteps;
+}
+
+// The page heap (pageheap.c): four in a row (8 frees at 1/2); a refusal does not space out
+// the samples as a sparse block does.
+TEST(Fault, RefusedMincoreLearnsNothingForThePageHeap) {
+  if (hak_os_fault_set("") != 0) GTEST_SKIP() << "no fault injection in this build (--config=fault)";
+  int status = hak_test::InChild([] {
+    KnobScope mode(&hak_cfg.pool_hugepages, 2);
+    ph_hugepages_relearn();
+    return LearnUnderRefusedMincore(1 << 20, 8, ph_hugepages_on);
+  });
+  EXPECT_EQ(status, 0) << kLearnSteps;
 }
 
 // realloc's copy asks the kernel which pages hold nothing (pagecopy.h). Refused, or refused

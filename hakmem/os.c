@@ -237,6 +237,7 @@ int hak_os_decommit(void *p, size_t size) {
 }
 
 void hak_os_hugepages(void *p, size_t size) { madvise(p, size, MADV_HUGEPAGE); }
+void hak_os_hugepages_off(void *p, size_t size) { madvise(p, size, MADV_NOHUGEPAGE); }
 
 // mincore of `pages` pages through syscall() (no new libc import); the callers ask the fault
 // hook once per call of theirs. The vector starts zeroed: MSan does not see the kernel's writes.

@@ -46,6 +46,8 @@ unsigned long hak_os_failures(void);
 int hak_os_decommit(void *p, size_t size);
 // Ask for transparent huge pages on a 2 MiB-aligned range (a hint; ignored where THP is off).
 void hak_os_hugepages(void *p, size_t size);
+// Withdraws that hint (MADV_NOHUGEPAGE; tests that learn it again).
+void hak_os_hugepages_off(void *p, size_t size);
 // How many pages of the page-aligned range [p, p + size) are resident (mincore); -1 when
 // the kernel cannot say. Slow: one call per 16 MiB.
 long hak_os_resident_pages(void *p, size_t size);

@@ -3,6 +3,7 @@
 #define HAKMEM_TEST_UTIL_H
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,26 @@ int UnderAddressSpaceLimit(size_t headroom, F body) {
     if (vm == 0 || setrlimit(RLIMIT_AS, &r) != 0) return 2;
     return (int)body(vm);
   });
+}
+
+// Whether the mapping holding p has asked for huge pages ("hg" in its smaps VmFlags: what
+// madvise(MADV_HUGEPAGE) sets, whatever the system's THP mode).
+inline bool HugePageHint(const void *p) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  if (!f) return false;
+  char line[512];
+  bool in = false, hg = false;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long a, b;
+    if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, ' ') && line[0] != 'V') {
+      in = (uintptr_t)p >= a && (uintptr_t)p < b;
+    } else if (in && !strncmp(line, "VmFlags:", 8)) {
+      hg = strstr(line, " hg") != nullptr;
+      break;
+    }
+  }
+  fclose(f);
+  return hg;
 }
 
 // Runs f in a fresh thread so that gtest's own allocations on the main thread never mix

@@ -20,6 +20,7 @@
 
 namespace {
 
+using hak_test::HugePageHint;
 using hak_test::InThread;
 using hak_test::KnobScope;
 using hak_test::Stats;
@@ -234,26 +235,6 @@ TEST(Large, IdleCachedMappingsDecay) {
   EXPECT_EQ(s.large_cached, 0u) << "idle for longer than HAKMEM_DECAY_MS: unmapped";
   EXPECT_EQ(s.large_cached_bytes, 0u);
   EXPECT_EQ(hak_check_integrity(), 0u);
-}
-
-// Whether the mapping holding p has asked for huge pages ("hg" in its smaps VmFlags: what
-// madvise(MADV_HUGEPAGE) sets, whatever the system's THP mode).
-bool HugePageHint(const void *p) {
-  FILE *f = fopen("/proc/self/smaps", "r");
-  if (!f) return false;
-  char line[512];
-  bool in = false, hg = false;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long a, b;
-    if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, ' ') && line[0] != 'V') {
-      in = (uintptr_t)p >= a && (uintptr_t)p < b;
-    } else if (in && !strncmp(line, "VmFlags:", 8)) {
-      hg = strstr(line, " hg") != nullptr;
-      break;
-    }
-  }
-  fclose(f);
-  return hg;
 }
 
 // Frees two blocks of `size` written as `touch` says (every page, or one page per MiB).

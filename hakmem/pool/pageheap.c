@@ -120,6 +120,79 @@ static uint32_t round_grow(uint32_t n, int tight) {
   return (n + grain - 1) / grain * grain;
 }
 
+// ---------------------------------------------------------------- huge pages, learned
+
+// HAKMEM_POOL_HUGEPAGES=2 (the default) learns, as the large tier does (large.c), whether the
+// program writes its page-heap blocks whole. Each free of a block of PH_THP_MIN_PAGES or more
+// counts the block's resident pages (mincore) until decided; PH_THP_DENSE such blocks in a
+// row at least 7/8 resident turn huge pages on for every arena, the ones mapped already
+// included (one madvise per arena, once), and for every arena and extension after. A block
+// written sparsely starts the count again, and the next samples are spaced out (1, 3, 7 ..
+// 255 blocks skipped): a program that never writes its blocks whole pays one mincore per
+// 256 frees of such blocks, not one per free. The switch never goes back off. A sparse user
+// keeps 4 KiB pages: a block touched once per 2 MiB would otherwise be resident whole.
+// Blocks below PH_THP_MIN_PAGES say little about 2 MiB regions and are not counted.
+#define PH_THP_MIN_PAGES ((256u << 10) >> PH_PAGE_SHIFT)
+#define PH_THP_DENSE 4
+#define PH_THP_GAP_MAX 255u
+// Relaxed atomics: frees of all threads sample, and a lost update only shifts a count.
+static _Atomic unsigned thp_on, thp_dense, thp_gap, thp_skip;
+
+int ph_hugepages_on(void) {
+  long mode = __atomic_load_n(&hak_cfg.pool_hugepages, __ATOMIC_RELAXED);
+  return mode == 1 || (mode == 2 && atomic_load_explicit(&thp_on, memory_order_relaxed));
+}
+
+static void thp_switch_on(void) {
+  if (atomic_exchange_explicit(&thp_on, 1, memory_order_relaxed)) return;
+  // Arenas mapped before the switch get the hint now (their committed pages; a reserved
+  // window's rest gets it when it is committed, arena_extend).
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    pthread_mutex_lock(&sh->lock);
+    for (ph_arena_t *a = sh->arenas; a; a = a->next) hak_os_hugepages(a, (size_t)a->end << PH_PAGE_SHIFT);
+    pthread_mutex_unlock(&sh->lock);
+  }
+}
+
+void ph_hugepages_note_free(ph_desc_t *d) {
+  if (d->len < PH_THP_MIN_PAGES || __atomic_load_n(&hak_cfg.pool_hugepages, __ATOMIC_RELAXED) != 2 ||
+      atomic_load_explicit(&thp_on, memory_order_relaxed))
+    return;
+  unsigned skip = atomic_load_explicit(&thp_skip, memory_order_relaxed);
+  if (skip) {
+    atomic_store_explicit(&thp_skip, skip - 1, memory_order_relaxed);
+    return;
+  }
+  long res = hak_os_resident_pages(ph_page_of(d), (size_t)d->len << PH_PAGE_SHIFT);
+  if (res < 0) return;  // the kernel cannot say: nothing learned
+  if (res * 8 >= (long)d->len * 7) {
+    atomic_store_explicit(&thp_gap, 0, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&thp_dense, 1, memory_order_relaxed) + 1 >= PH_THP_DENSE) thp_switch_on();
+  } else {
+    unsigned gap = atomic_load_explicit(&thp_gap, memory_order_relaxed) * 2 + 1;
+    if (gap > PH_THP_GAP_MAX) gap = PH_THP_GAP_MAX;
+    atomic_store_explicit(&thp_gap, gap, memory_order_relaxed);
+    atomic_store_explicit(&thp_skip, gap, memory_order_relaxed);
+    atomic_store_explicit(&thp_dense, 0, memory_order_relaxed);
+  }
+}
+
+void ph_hugepages_relearn(void) {
+  // As at start: no arena carries the hint (MADV_NOHUGEPAGE clears it; it also keeps
+  // khugepaged away, which the tests that use this do not mind).
+  for (unsigned i = 0; i < PH_NSHARDS; i++) {
+    ph_shard_t *sh = &ph_shards[i];
+    pthread_mutex_lock(&sh->lock);
+    for (ph_arena_t *a = sh->arenas; a; a = a->next) hak_os_hugepages_off(a, (size_t)a->end << PH_PAGE_SHIFT);
+    pthread_mutex_unlock(&sh->lock);
+  }
+  atomic_store_explicit(&thp_on, 0, memory_order_relaxed);
+  atomic_store_explicit(&thp_dense, 0, memory_order_relaxed);
+  atomic_store_explicit(&thp_gap, 0, memory_order_relaxed);
+  atomic_store_explicit(&thp_skip, 0, memory_order_relaxed);
+}
+
 // Maps and registers a new arena for sh (lock held) with room for a block of `pages`;
 // returns its single free span.
 static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
@@ -138,7 +211,7 @@ static ph_desc_t *arena_new(ph_shard_t *sh, uint32_t pages) {
     return NULL;
   }
   HAK_TRACK_MAPPED(a, bytes);
-  if (hak_cfg.pool_hugepages) hak_os_hugepages(a, bytes);
+  if (ph_hugepages_on()) hak_os_hugepages(a, bytes);
   a->magic = PH_MAGIC;
   a->shard = sh;
   a->first = meta;
@@ -165,7 +238,7 @@ static int arena_extend(ph_shard_t *sh, ph_arena_t *a, uint32_t n) {
     if (!a->reserved) hak_os_unmap(at, bytes);  // a reserved window keeps the pages, unused
     return -1;
   }
-  if (hak_cfg.pool_hugepages) hak_os_hugepages(at, bytes);
+  if (ph_hugepages_on()) hak_os_hugepages(at, bytes);
   ph_desc_t *last = &a->desc[a->end - 1], *start = last + 1;
   uint32_t len = n;
   int clean = 1;

@@ -145,6 +145,12 @@ void ph_set_shard_limit(unsigned n);
 void ph_lock_all(void);
 int ph_lock_held_by(int tid);
 void ph_unlock_all(void);
+// Huge pages for the arenas (HAKMEM_POOL_HUGEPAGES: 0 never, 1 always, 2 learned, pageheap.c):
+// whether arenas get them now; a freed block counted towards learning it (any thread, before
+// the block's pages change hands); tests only: forget what was learned, hints included.
+int ph_hugepages_on(void);
+void ph_hugepages_note_free(ph_desc_t *d);
+void ph_hugepages_relearn(void);
 // Fork child (the only thread left): turns every block in state PH_CACHED (a thread cache
 // held it) into PH_LIVE and returns them linked through ph_desc_t.next.
 ph_desc_t *ph_claim_cached(void);
