@@ -143,16 +143,21 @@ int ph_hugepages_on(void) {
   return mode == 1 || (mode == 2 && atomic_load_explicit(&thp_on, memory_order_relaxed));
 }
 
-static void thp_switch_on(void) {
-  if (atomic_exchange_explicit(&thp_on, 1, memory_order_relaxed)) return;
-  // Arenas mapped before the switch get the hint now (their committed pages; a reserved
-  // window's rest gets it when it is committed, arena_extend).
+// Gives every arena's committed pages (a reserved window's rest gets the hint when it is
+// committed, arena_extend) the hint `advise` gives; each shard's lock in turn, no other held.
+static void thp_advise_arenas(void (*advise)(void *, size_t)) {
   for (unsigned i = 0; i < PH_NSHARDS; i++) {
     ph_shard_t *sh = &ph_shards[i];
     pthread_mutex_lock(&sh->lock);
-    for (ph_arena_t *a = sh->arenas; a; a = a->next) hak_os_hugepages(a, (size_t)a->end << PH_PAGE_SHIFT);
+    for (ph_arena_t *a = sh->arenas; a; a = a->next) advise(a, (size_t)a->end << PH_PAGE_SHIFT);
     pthread_mutex_unlock(&sh->lock);
   }
+}
+
+static void thp_switch_on(void) {
+  // The flag first: an arena mapped meanwhile asks for huge pages itself (arena_new).
+  if (atomic_exchange_explicit(&thp_on, 1, memory_order_relaxed)) return;
+  thp_advise_arenas(hak_os_hugepages);
 }
 
 void ph_hugepages_note_free(ph_desc_t *d) {
@@ -181,12 +186,7 @@ void ph_hugepages_note_free(ph_desc_t *d) {
 void ph_hugepages_relearn(void) {
   // As at start: no arena carries the hint (MADV_NOHUGEPAGE clears it; it also keeps
   // khugepaged away, which the tests that use this do not mind).
-  for (unsigned i = 0; i < PH_NSHARDS; i++) {
-    ph_shard_t *sh = &ph_shards[i];
-    pthread_mutex_lock(&sh->lock);
-    for (ph_arena_t *a = sh->arenas; a; a = a->next) hak_os_hugepages_off(a, (size_t)a->end << PH_PAGE_SHIFT);
-    pthread_mutex_unlock(&sh->lock);
-  }
+  thp_advise_arenas(hak_os_hugepages_off);
   atomic_store_explicit(&thp_on, 0, memory_order_relaxed);
   atomic_store_explicit(&thp_dense, 0, memory_order_relaxed);
   atomic_store_explicit(&thp_gap, 0, memory_order_relaxed);
