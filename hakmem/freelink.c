@@ -19,6 +19,6 @@ void *hak_link_corrupt_jump(const void *block, uintptr_t decoded) { hak_link_cor
 void *hak_hdr_corrupt_jump(const void *block, uint8_t fh) {
   hak_log("free list corrupted: the free block at %p about to be handed out has header 0x%x, not 0x%x (free, class %u): "
           "a write after free, an overflow into a free neighbour, or a forged link",
-          block, hak_peek8((const uint8_t *)block - 1), fh, fh & 0x3fu);
+          block, hak_peek8((const uint8_t *)block - 1), fh, fh & HAK_HDR_CLASS_MASK);
   hak_os_abort();
 }

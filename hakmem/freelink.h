@@ -36,7 +36,9 @@ HAK_COLD __attribute__((noreturn)) void hak_link_corrupt(const void *block, uint
 HAK_COLD void *hak_link_corrupt_jump(const void *block, uintptr_t decoded);
 // A block about to leave a free list whose header byte is not fh, its class's "free": one
 // line naming the block, its header and the expected one, then abort. Declared as returning
-// so that the slab engine's malloc fast path ends in a tail call to it.
+// so that the slab engine's malloc fast path ends in a tail call to it. The class it names
+// is fh's low bits (HAK_HDR_CLASS_MASK, the slab engine's TINY_HDR_CLASS_MASK: heap.h checks).
+#define HAK_HDR_CLASS_MASK 0x3fu
 HAK_COLD void *hak_hdr_corrupt_jump(const void *block, uint8_t fh);
 
 HAK_INLINE void *hak_link_decode(const void *b, uintptr_t raw) {

@@ -37,17 +37,23 @@ std::vector<void *> AllocN(size_t n, size_t size) {
   return v;
 }
 
-TEST(Depot, ConsumerBundlesFeedTheProducer) {
-  hak_trim(0);
-  hak_stats_t before = Stats();
+// A producer thread allocates n blocks of `size` and a consumer thread frees them all: the
+// consumer's cache overflows in bundles that go to the depot instead of back to the
+// producer's slabs as remote frees.
+void ProduceThenConsume(size_t n, size_t size) {
   std::vector<void *> blocks;
-  // The producer allocates, the consumer frees everything: its cache overflows in bundles
-  // that go to the depot instead of back to the producer's slabs as remote frees.
-  InThread([&] { blocks = AllocN(2000, 16000); });
+  InThread([&] { blocks = AllocN(n, size); });
   InThread([&] {
     for (void *p : blocks) hak_free(p);
   });
+}
+
+TEST(Depot, ConsumerBundlesFeedTheProducer) {
+  hak_trim(0);
+  hak_stats_t before = Stats();
+  ProduceThenConsume(2000, 16000);
   hak_stats_t mid = Stats();
+  std::vector<void *> blocks;
   EXPECT_GT(mid.mid_depot_puts, before.mid_depot_puts);
   EXPECT_GT(mid.mid_depot_blocks, 0u);
   EXPECT_EQ(mid.tiny_live_blocks, before.tiny_live_blocks);
@@ -371,11 +377,7 @@ uint64_t RefillsFor64Blocks() {
 TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
   hak_trim(0);
   KnobScope decay(&hak_cfg.decay_ms, 100);
-  std::vector<void *> blocks;
-  InThread([&] { blocks = AllocN(2000, 16000); });
-  InThread([&] {
-    for (void *p : blocks) hak_free(p);
-  });
+  ProduceThenConsume(2000, 16000);
   EXPECT_GT(Stats().mid_depot_blocks, 0u);
   usleep(250 * 1000);
   hak_decay_run();
@@ -392,11 +394,7 @@ TEST(Depot, IdleBundlesDecayBackToTheSlabs) {
 TEST(Depot, AStampLaterThanThePassesClockIsNoAge) {
   hak_trim(0);
   KnobScope decay(&hak_cfg.decay_ms, 600000);
-  std::vector<void *> blocks;
-  InThread([&] { blocks = AllocN(2000, 16000); });
-  InThread([&] {
-    for (void *p : blocks) hak_free(p);
-  });
+  ProduceThenConsume(2000, 16000);
   uint64_t held = Stats().mid_depot_blocks;
   ASSERT_GT(held, 0u);
   mid_depot_decay(hak_os_now_ms() - 1000, 600000);  // a pass that read its clock 1 s ago

@@ -132,7 +132,6 @@ static uint32_t round_grow(uint32_t n, int tight) {
 // 256 frees of such blocks, not one per free. The switch never goes back off. A sparse user
 // keeps 4 KiB pages: a block touched once per 2 MiB would otherwise be resident whole.
 // Blocks below PH_THP_MIN_PAGES say little about 2 MiB regions and are not counted.
-#define PH_THP_MIN_PAGES ((256u << 10) >> PH_PAGE_SHIFT)
 #define PH_THP_DENSE 4
 #define PH_THP_GAP_MAX 255u
 // Relaxed atomics: frees of all threads sample, and a lost update only shifts a count.
@@ -161,8 +160,7 @@ static void thp_switch_on(void) {
 }
 
 void ph_hugepages_note_free(ph_desc_t *d) {
-  if (d->len < PH_THP_MIN_PAGES || __atomic_load_n(&hak_cfg.pool_hugepages, __ATOMIC_RELAXED) != 2 ||
-      atomic_load_explicit(&thp_on, memory_order_relaxed))
+  if (__atomic_load_n(&hak_cfg.pool_hugepages, __ATOMIC_RELAXED) != 2 || atomic_load_explicit(&thp_on, memory_order_relaxed))
     return;
   unsigned skip = atomic_load_explicit(&thp_skip, memory_order_relaxed);
   if (skip) {

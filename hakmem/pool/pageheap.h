@@ -146,8 +146,10 @@ void ph_lock_all(void);
 int ph_lock_held_by(int tid);
 void ph_unlock_all(void);
 // Huge pages for the arenas (HAKMEM_POOL_HUGEPAGES: 0 never, 1 always, 2 learned, pageheap.c):
-// whether arenas get them now; a freed block counted towards learning it (any thread, before
-// the block's pages change hands); tests only: forget what was learned, hints included.
+// whether arenas get them now; a freed block of PH_THP_MIN_PAGES or more (the caller checks:
+// smaller blocks say little about 2 MiB regions) counted towards learning it (any thread,
+// before the block's pages change hands); tests only: forget what was learned, hints included.
+#define PH_THP_MIN_PAGES ((256u << 10) >> PH_PAGE_SHIFT)
 int ph_hugepages_on(void);
 void ph_hugepages_note_free(ph_desc_t *d);
 void ph_hugepages_relearn(void);

@@ -345,7 +345,7 @@ static HAK_NOINLINE void pool_spill_then_push(pool_tls_t *t, ph_desc_t *d, unsig
 HAK_INLINE void pool_free_inline(ph_desc_t *d) {
   size_t bytes = pool_usable(d);
   // Before the cache's link write below makes the first page resident (huge pages, learned).
-  if (HAK_UNLIKELY(d->len >= (256u << 10) >> PH_PAGE_SHIFT)) ph_hugepages_note_free(d);
+  if (HAK_UNLIKELY(d->len >= PH_THP_MIN_PAGES)) ph_hugepages_note_free(d);
   HAK_TRACK_FREE(ph_page_of(d), bytes);
   pool_tls_t *t = pool_thread();
   uint32_t pages = d->len;

@@ -162,6 +162,7 @@ HAK_INLINE void tiny_hdr_give(void *p) { ((uint8_t *)p)[-1] |= (uint8_t)TINY_HDR
 // or a depot bundle carries TINY_HDR_FREE_OF(its class) (the integrity checker walks them);
 // a block leaving one is checked against it and, if not, reported by hak_hdr_corrupt_jump
 // (freelink.h), a tail call.
+_Static_assert(TINY_HDR_CLASS_MASK == HAK_HDR_CLASS_MASK, "hak_hdr_corrupt_jump names the class as the slab engine masks it");
 HAK_INLINE int tiny_hdr_is(const void *p, uint8_t h) { return hak_peek8((const uint8_t *)p - 1) == h; }
 
 // p, a free block of class c leaving a cache, becomes the user's: header (checked: it must
